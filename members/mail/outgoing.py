@@ -1,0 +1,117 @@
+"""Rendering, queueing and sending one email from the network mailbox."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.tasks import task
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class OutgoingEmail:
+    """A fully rendered message to one recipient, as JSON-safe fields.
+
+    ``calendar`` is an iCalendar object (text, CRLF line ends) sent as an
+    inline ``text/calendar; method=<calendar_method>`` alternative (RFC 6047
+    section 2.4) and, when ``attach_ics`` is true, also as ``invite.ics``.
+    ``headers`` are extra header fields (e.g. ``Auto-Submitted``).
+    """
+
+    to: str
+    subject: str
+    text: str
+    html: str = ""
+    calendar: str = ""
+    calendar_method: str = ""
+    attach_ics: bool = True
+    reply_to: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        """The message as a dict of JSON types (tasks' arguments must be JSON)."""
+        return asdict(self)
+
+
+def render_email(template: str, context: dict, *, to: str, **extra) -> OutgoingEmail:
+    """Render ``templates/email/<template>_{subject,message}.txt`` and ``_message.html``.
+
+    Args:
+        template: base name such as ``"members/decision"``, looked up under ``email/``.
+        context: template context; ``site_url`` and ``network_mailbox`` are added.
+        to: the one recipient's address.
+        extra: further :class:`OutgoingEmail` fields (``calendar``, ``headers``...).
+
+    Returns:
+        the rendered :class:`OutgoingEmail`. The subject is one line (newlines
+        removed) and the HTML part is omitted when no HTML template exists.
+    """
+    from django.template import TemplateDoesNotExist
+
+    ctx = {"site_url": settings.SITE_URL, "network_mailbox": settings.NETWORK_MAILBOX, **context}
+    subject = " ".join(render_to_string(f"email/{template}_subject.txt", ctx).split())
+    text = render_to_string(f"email/{template}_message.txt", ctx)
+    try:
+        html = render_to_string(f"email/{template}_message.html", ctx)
+    except TemplateDoesNotExist:
+        html = ""
+    return OutgoingEmail(to=to, subject=subject, text=text, html=html, **extra)
+
+
+def build_message(email: OutgoingEmail, connection=None) -> EmailMultiAlternatives:
+    """Turn an :class:`OutgoingEmail` into a Django message From the network mailbox.
+
+    MIME shape (interop rule I2): ``multipart/mixed`` > ``multipart/alternative``
+    (text/plain, text/html, text/calendar with ``method=``) > optional
+    ``invite.ics`` attachment (application/ics). Every message carries
+    ``Auto-Submitted: auto-generated`` (RFC 3834).
+    """
+    headers = {"Auto-Submitted": "auto-generated", **email.headers}
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.to],
+        reply_to=email.reply_to or None,
+        headers=headers,
+        connection=connection,
+    )
+    if email.html:
+        message.attach_alternative(email.html, "text/html")
+    if email.calendar:
+        method = email.calendar_method.upper()
+        if not method:
+            raise ValueError("A calendar part needs its METHOD (REQUEST, CANCEL...).")
+        message.attach_alternative(email.calendar, f"text/calendar; method={method}; charset=utf-8")
+        if email.attach_ics:
+            message.attach("invite.ics", email.calendar, "application/ics")
+    return message
+
+
+@task(priority=0)
+def deliver_email(message: dict) -> None:
+    """Task: send one rendered message (the dict from :meth:`OutgoingEmail.as_json`).
+
+    Raises whatever the mail backend raises (e.g. ``smtplib.SMTPException``),
+    which the task framework records as the task's failure.
+    """
+    email = OutgoingEmail(**message)
+    with get_connection() as connection:
+        build_message(email, connection=connection).send()
+    logger.info("Sent %r to %s", email.subject, email.to)
+
+
+def queue_email(email: OutgoingEmail) -> None:
+    """Enqueue ``email`` for sending once the current transaction commits.
+
+    Outside a transaction it is enqueued at once. Nothing is sent if the
+    transaction rolls back, so a failed change never mails anyone.
+    """
+    transaction.on_commit(partial(deliver_email.enqueue, email.as_json()))

@@ -1,0 +1,262 @@
+"""The network and its people: ICBs, trusts, staff groups, groups and memberships.
+
+A SIG and a task-and-finish group are both a :class:`Group` (``kind`` tells
+them apart; a task-and-finish group has its SIG as ``parent``). A person's
+place in a group is a :class:`Membership` with a role and a status.
+"""
+
+import secrets
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+
+
+def new_calendar_token() -> str:
+    """A fresh secret for a personal calendar feed URL: 32 URL-safe characters (192 bits)."""
+    return secrets.token_urlsafe(24)
+
+
+class Network(models.Model):
+    """The imaging network itself (one row, loaded from the network file)."""
+
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=40, blank=True)
+    mailbox = models.EmailField(blank=True)
+    host_trust_ods_code = models.CharField(max_length=10, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ICB(models.Model):
+    """An integrated care board, keyed by its ODS code (e.g. ``QHL``)."""
+
+    ods_code = models.CharField("ODS code", max_length=10, unique=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "ICB"
+        verbose_name_plural = "ICBs"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Trust(models.Model):
+    """An NHS trust in the network, keyed by its ODS code (e.g. ``RRK``)."""
+
+    ods_code = models.CharField("ODS code", max_length=10, unique=True)
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=40, blank=True)
+    icb = models.ForeignKey(ICB, on_delete=models.PROTECT, related_name="trusts")
+    specialist = models.CharField(max_length=100, blank=True)
+    # Other names people use for the trust (hospital names, abbreviations).
+    aliases = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffGroup(models.Model):
+    """A staff group such as "Sonographer" (the list comes from the network file)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PersonManager(BaseUserManager):
+    """Manager for :class:`Person`, whose identifier is the (lower-cased) email address."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("A person needs an email address.")
+        email = normalise_email(email)
+        user = self.model(email=email, **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        """Create an ordinary person. ``password`` is optional: sign-in is by emailed code."""
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        """Create a network administrator with the Django admin."""
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+
+def normalise_email(address: str) -> str:
+    """Strip spaces and lower-case the whole address (NHSmail addresses are case-insensitive)."""
+    return (address or "").strip().lower()
+
+
+class Person(AbstractBaseUser, PermissionsMixin):
+    """A member of staff: the site's user model, identified by work email."""
+
+    email = models.EmailField("work email address", unique=True)
+    full_name = models.CharField(max_length=200, blank=True)
+    job_title = models.CharField(max_length=200, blank=True)
+    staff_group = models.ForeignKey(
+        StaffGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
+    )
+    trust = models.ForeignKey(
+        Trust, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
+    )
+    is_staff = models.BooleanField(
+        "network office", default=False,
+        help_text="Network office staff: can use the admin and the network pages.",
+    )
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+    calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
+
+    objects = PersonManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        verbose_name = "person"
+        verbose_name_plural = "people"
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="person_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def save(self, *args, **kwargs):
+        self.email = normalise_email(self.email)
+        super().save(*args, **kwargs)
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return (self.full_name.split() or [self.email])[0]
+
+
+class Group(models.Model):
+    """A SIG, or a task-and-finish group belonging to a SIG (``parent``)."""
+
+    class Kind(models.TextChoices):
+        SIG = "sig", "Special interest group"
+        TASK_AND_FINISH = "taskfinish", "Task-and-finish group"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.SIG)
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    summary = models.TextField(blank=True)
+    aim = models.TextField(blank=True)
+    work_programme = models.JSONField(default=list, blank=True)
+    established = models.CharField(max_length=20, blank=True, help_text="e.g. 2023-07")
+    chair_trust = models.ForeignKey(
+        Trust, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="sig", parent__isnull=True)
+                           | Q(kind="taskfinish", parent__isnull=False)),
+                name="group_parent_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_sig(self) -> bool:
+        return self.kind == self.Kind.SIG
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:group_detail", kwargs={"slug": self.slug})
+
+
+class Membership(models.Model):
+    """A person's place in a group: role, status, and who decided it and when."""
+
+    class Role(models.TextChoices):
+        CHAIR = "chair", "Chair"
+        DEPUTY_CHAIR = "deputy_chair", "Deputy chair"
+        MEMBER = "member", "Member"
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        ACTIVE = "active", "Active"
+        DECLINED = "declined", "Declined"
+        LEFT = "left", "Left"
+
+    class Source(models.TextChoices):
+        SITE = "site", "SIG Hub"
+        FORMS_IMPORT = "forms", "Microsoft Forms import"
+        APPOINTED = "appointed", "Appointed by the network office"
+
+    CURRENT_STATUSES = (Status.APPLIED, Status.ACTIVE)
+    CHAIR_ROLES = (Role.CHAIR, Role.DEPUTY_CHAIR)
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.APPLIED)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.SITE)
+    note = models.TextField(blank=True, help_text="What the person said when applying.")
+    applied_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["group", "person"]
+        constraints = [
+            # One current (applied or active) membership per person per group.
+            models.UniqueConstraint(
+                fields=["person", "group"],
+                condition=Q(status__in=["applied", "active"]),
+                name="membership_one_current_per_group",
+            ),
+        ]
+        indexes = [models.Index(fields=["group", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.person} in {self.group} ({self.get_status_display()})"
+
+    @property
+    def is_chair(self) -> bool:
+        return self.status == self.Status.ACTIVE and self.role in self.CHAIR_ROLES

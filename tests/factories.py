@@ -1,0 +1,64 @@
+"""factory_boy factories for SIG Hub's models."""
+
+import factory
+
+from members.models import ICB, Group, Membership, Person, StaffGroup, Trust
+
+
+class ICBFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ICB
+        django_get_or_create = ["ods_code"]
+
+    ods_code = factory.Sequence(lambda n: f"Q{n:02d}")
+    name = factory.Sequence(lambda n: f"NHS Test {n} Integrated Care Board")
+
+
+class TrustFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Trust
+        django_get_or_create = ["ods_code"]
+
+    ods_code = factory.Sequence(lambda n: f"T{n:02d}")
+    name = factory.Sequence(lambda n: f"Test {n} NHS Trust")
+    short_name = factory.Sequence(lambda n: f"T{n}")
+    icb = factory.SubFactory(ICBFactory)
+
+
+class StaffGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffGroup
+        django_get_or_create = ["name"]
+
+    name = "Sonographer"
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@nhs.net")
+    full_name = factory.Sequence(lambda n: f"Person {n}")
+    trust = factory.SubFactory(TrustFactory)
+    staff_group = factory.SubFactory(StaffGroupFactory)
+
+
+class SIGFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+
+    kind = Group.Kind.SIG
+    slug = factory.Sequence(lambda n: f"sig-{n}")
+    name = factory.Sequence(lambda n: f"SIG {n}")
+    summary = "A special interest group."
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    person = factory.SubFactory(PersonFactory)
+    group = factory.SubFactory(SIGFactory)
+    role = Membership.Role.MEMBER
+    status = Membership.Status.ACTIVE

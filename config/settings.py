@@ -176,23 +176,33 @@ NETWORK_MAILBOX_NAME = os.environ.get("NETWORK_MAILBOX_NAME", "West Midlands Ima
 DEFAULT_FROM_EMAIL = f"{NETWORK_MAILBOX_NAME} <{NETWORK_MAILBOX}>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
-EMAIL_PORT = env_int("EMAIL_PORT", 587)
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
-if os.environ.get("EMAIL_BACKEND"):
-    EMAIL_BACKEND = os.environ["EMAIL_BACKEND"]
-elif EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-elif DEBUG:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-else:
-    raise ImproperlyConfigured(
-        "No mail transport: with DEBUG off set EMAIL_HOST (e.g. send.nhs.net) and the "
-        "EMAIL_* settings, or EMAIL_BACKEND."
-    )
+# The environment names the issue and operators know (EMAIL_HOST...) are read
+# here and turned into Django 6.1's MAILERS setting (EMAIL_* settings are
+# deprecated in Django 6.1).
+_email_host = os.environ.get("EMAIL_HOST", "")
+_mail_backend = os.environ.get("EMAIL_BACKEND", "")
+if not _mail_backend:
+    if _email_host:
+        _mail_backend = "django.core.mail.backends.smtp.EmailBackend"
+    elif DEBUG:
+        _mail_backend = "django.core.mail.backends.console.EmailBackend"
+    else:
+        raise ImproperlyConfigured(
+            "No mail transport: with DEBUG off set EMAIL_HOST (e.g. send.nhs.net) and the "
+            "EMAIL_* settings, or EMAIL_BACKEND."
+        )
+_mail_options: dict = {}
+if _mail_backend == "django.core.mail.backends.smtp.EmailBackend":
+    # NHSmail relay: port 587 with STARTTLS and the application account.
+    _mail_options = {
+        "host": _email_host or "localhost",
+        "port": env_int("EMAIL_PORT", 587),
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS", True),
+        "timeout": env_int("EMAIL_TIMEOUT", 30),
+    }
+MAILERS = {"default": {"BACKEND": _mail_backend, "OPTIONS": _mail_options}}
 
 # Which addresses may sign up: NHSmail and trust domains by default.
 ALLOWED_EMAIL_DOMAINS = env_list("ALLOWED_EMAIL_DOMAINS", ["nhs.net"])

@@ -6,8 +6,8 @@ from django.core import mail
 
 @pytest.fixture(autouse=True)
 def _immediate_tasks_and_locmem_mail(settings):
-    """Tests run tasks immediately and collect mail in ``django.core.mail.outbox``."""
+    """Tests run tasks immediately and collect mail in ``django.core.mail.outbox``
+    (pytest-django swaps every MAILERS backend for locmem)."""
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "https://sighub.example.nhs.uk"
     mail.outbox = []

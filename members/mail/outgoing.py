@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
 from django.tasks import task
 from django.template.loader import render_to_string
@@ -65,7 +65,7 @@ def render_email(template: str, context: dict, *, to: str, **extra) -> OutgoingE
     return OutgoingEmail(to=to, subject=subject, text=text, html=html, **extra)
 
 
-def build_message(email: OutgoingEmail, connection=None) -> EmailMultiAlternatives:
+def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
     """Turn an :class:`OutgoingEmail` into a Django message From the network mailbox.
 
     MIME shape (interop rule I2): ``multipart/mixed`` > ``multipart/alternative``
@@ -81,7 +81,6 @@ def build_message(email: OutgoingEmail, connection=None) -> EmailMultiAlternativ
         to=[email.to],
         reply_to=email.reply_to or None,
         headers=headers,
-        connection=connection,
     )
     if email.html:
         message.attach_alternative(email.html, "text/html")
@@ -103,8 +102,7 @@ def deliver_email(message: dict) -> None:
     which the task framework records as the task's failure.
     """
     email = OutgoingEmail(**message)
-    with get_connection() as connection:
-        build_message(email, connection=connection).send()
+    mailers.default.send_messages([build_message(email)])
     logger.info("Sent %r to %s", email.subject, email.to)
 
 

@@ -1,0 +1,66 @@
+"""Settings read from the environment; unsafe production start-up is refused."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_settings(**env) -> subprocess.CompletedProcess:
+    """Import config.settings in a fresh interpreter with exactly ``env`` (plus PATH)."""
+    clean = {"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "-c",
+         "import django; django.setup(); from django.conf import settings; "
+         "print(settings.DATABASES['default']['ENGINE']); print(settings.MAILERS['default']['BACKEND']); "
+         "print(settings.TASKS['default']['BACKEND']); print(settings.ALLOWED_HOSTS)"],
+        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def test_development_defaults_need_no_configuration():
+    result = run_settings()
+    assert result.returncode == 0, result.stderr
+    engine, email_backend, task_backend, hosts = result.stdout.splitlines()
+    assert engine == "django.db.backends.sqlite3"
+    assert email_backend == "django.core.mail.backends.console.EmailBackend"
+    assert task_backend == "django.tasks.backends.immediate.ImmediateBackend"
+    assert "localhost" in hosts
+
+
+def test_missing_secret_key_with_debug_off_stops_start_up_with_a_clear_message():
+    result = run_settings(DEBUG="0", EMAIL_HOST="send.nhs.net")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_settings_read_database_mail_and_hosts():
+    result = run_settings(
+        DEBUG="0", SECRET_KEY="x" * 50, EMAIL_HOST="send.nhs.net",
+        DATABASE_URL="postgres://sighub@db.example:5432/sighub",
+        ALLOWED_HOSTS="sighub.example.nhs.uk, www.sighub.example.nhs.uk",
+    )
+    assert result.returncode == 0, result.stderr
+    engine, email_backend, task_backend, hosts = result.stdout.splitlines()
+    assert engine == "django.db.backends.postgresql"
+    assert email_backend == "django.core.mail.backends.smtp.EmailBackend"
+    assert task_backend == "django_tasks_db.DatabaseBackend"
+    assert hosts == "['sighub.example.nhs.uk', 'www.sighub.example.nhs.uk']"
+
+
+def test_production_without_a_mail_transport_is_refused():
+    result = run_settings(DEBUG="0", SECRET_KEY="x" * 50)
+    assert result.returncode != 0
+    assert "No mail transport" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["maybe", "2"])
+def test_a_mistyped_boolean_is_refused(value):
+    result = run_settings(DEBUG=value)
+    assert result.returncode != 0
+    assert "DEBUG must be true or false" in result.stderr

@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install run worker test test-postgres lint check migrations-check clean
+.PHONY: install run worker test test-postgres lint clean
 
 $(STAMP): pyproject.toml
 	@PYBIN=$$(scripts/find-python) && echo "Using $$PYBIN ($$($$PYBIN --version))" && \
@@ -27,8 +27,12 @@ run: install
 worker: install
 	$(PY) manage.py db_worker
 
-## Run the whole test suite (SQLite unless DATABASE_URL says otherwise), browser test included.
-test: install
+# axe-core, for the accessibility checks in the browser tests.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+## Run the whole test suite (SQLite unless DATABASE_URL says otherwise), browser tests included.
+test: install node_modules/.package-lock.json
 	scripts/ensure-chromium
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) manage.py makemigrations --check --dry-run

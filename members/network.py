@@ -1,0 +1,481 @@
+"""Load the network file: ICBs, trusts, staff groups, SIGs and their task-and-finish groups.
+
+The file (``members/data/wmin-network.json``) is the source of truth for the
+reference data it describes. :func:`network_load` checks the whole file first
+and then writes everything in one transaction, so a malformed file changes
+nothing. Rows are matched on their natural key (ICB and trust by ODS code,
+staff group by name, group by slug) and only rows whose values differ are
+saved, so loading the same file twice writes nothing the second time.
+
+Rows in the database that are no longer in the file are left alone and
+reported as "not in file": trusts, staff groups and groups are referenced by
+people and memberships, and loading reference data must never delete
+people's data. The network office can retire them in the admin.
+
+Only the fields the file describes are written. A SIG's ``aim`` and a
+task-and-finish group's summary, work programme, established date and chair
+trust are not in the file format, so values entered in the admin survive a
+reload. Keys the loader does not use (``network.time_zone``,
+``network.allowed_email_domains``...) are ignored: those are settings.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from .models import ICB, Group, Network, StaffGroup, Trust
+
+_SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
+# How many problems to list before "... and N more": enough to fix a file in one go.
+_MAX_LISTED_PROBLEMS = 20
+
+
+class NetworkFileError(Exception):
+    """The network file is missing, not JSON, or not the expected shape.
+
+    ``problems`` lists every problem found, each naming the item and field,
+    e.g. ``"trusts[3] (RL4): icb 'QXX' is not one of the ICBs in the file"``.
+    """
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        listed = self.problems[:_MAX_LISTED_PROBLEMS]
+        more = len(self.problems) - len(listed)
+        if len(self.problems) == 1:
+            message = f"The network file is not valid: {self.problems[0]}"
+        else:
+            message = f"The network file has {len(self.problems)} problems:\n" + "\n".join(
+                f"- {p}" for p in listed
+            )
+            if more:
+                message += f"\n- ... and {more} more"
+        super().__init__(message)
+
+
+@dataclass
+class KindCounts:
+    """What loading did to one kind of row: counts, and keys left in the database."""
+
+    label: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    not_in_file: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        text = (f"{self.label}: {self.created} created, {self.updated} updated, "
+                f"{self.unchanged} unchanged")
+        if self.not_in_file:
+            text += (f"; {len(self.not_in_file)} not in file, left as they are "
+                     f"({', '.join(self.not_in_file)})")
+        return text
+
+
+@dataclass
+class LoadReport:
+    """The result of :func:`network_load`, one :class:`KindCounts` per kind of row."""
+
+    network: KindCounts = field(default_factory=lambda: KindCounts("Network"))
+    icbs: KindCounts = field(default_factory=lambda: KindCounts("ICBs"))
+    trusts: KindCounts = field(default_factory=lambda: KindCounts("Trusts"))
+    staff_groups: KindCounts = field(default_factory=lambda: KindCounts("Staff groups"))
+    sigs: KindCounts = field(default_factory=lambda: KindCounts("SIGs"))
+    task_and_finish_groups: KindCounts = field(
+        default_factory=lambda: KindCounts("Task-and-finish groups"))
+
+    @property
+    def kinds(self) -> list[KindCounts]:
+        return [self.network, self.icbs, self.trusts, self.staff_groups, self.sigs,
+                self.task_and_finish_groups]
+
+    @property
+    def created(self) -> int:
+        return sum(k.created for k in self.kinds)
+
+    @property
+    def updated(self) -> int:
+        return sum(k.updated for k in self.kinds)
+
+    @property
+    def changed(self) -> bool:
+        """True if loading created or updated any row."""
+        return bool(self.created or self.updated)
+
+    def lines(self) -> list[str]:
+        """One human-readable line per kind, for the command's output."""
+        return [str(kind) for kind in self.kinds]
+
+
+# --- Reading and checking ----------------------------------------------------
+
+
+def network_read_file(path: str | Path) -> dict:
+    """Read and parse the JSON network file at ``path``.
+
+    Returns the parsed top-level object (not yet checked: pass it to
+    :func:`network_load`). Raises NetworkFileError if the file is missing,
+    unreadable, not UTF-8 or not JSON (naming the line and column).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise NetworkFileError(f"there is no file at {path}.") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NetworkFileError(f"{path} could not be read as UTF-8 text ({exc}).") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NetworkFileError(
+            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+        ) from exc
+
+
+class _Checker:
+    """Collects problems while checking the file's structure."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.problems.append(f"{where}: {message}")
+
+    def text(self, item: dict, key: str, where: str, *, required: bool = True,
+             max_length: int | None = None) -> str:
+        """Return ``item[key]`` stripped, or "" after recording a problem."""
+        if key not in item or item[key] is None:
+            if required:
+                self.add(where, f"'{key}' is missing")
+            return ""
+        value = item[key]
+        if not isinstance(value, str):
+            self.add(where, f"'{key}' must be text, not {_type_name(value)}")
+            return ""
+        value = value.strip()
+        if required and not value:
+            self.add(where, f"'{key}' is blank")
+        if max_length is not None and len(value) > max_length:
+            self.add(where, f"'{key}' is longer than {max_length} characters")
+        return value
+
+    def text_list(self, item: dict, key: str, where: str) -> list[str]:
+        """Return the optional list of text ``item[key]`` (stripped, blanks dropped)."""
+        value = item.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.add(where, f"'{key}' must be a list of text")
+            return []
+        return [v.strip() for v in value if v.strip()]
+
+    def objects(self, data: dict, key: str, where: str = "") -> list[dict]:
+        """Return the list of objects ``data[key]``; problems for a non-list or non-objects."""
+        label = f"{where}.{key}" if where else key
+        if key not in data:
+            self.add(where or "file", f"'{key}' is missing")
+            return []
+        value = data[key]
+        if not isinstance(value, list):
+            self.add(label, f"must be a list, not {_type_name(value)}")
+            return []
+        good = []
+        for index, item in enumerate(value):
+            if isinstance(item, dict):
+                good.append(item)
+            else:
+                self.add(f"{label}[{index}]", f"must be an object, not {_type_name(item)}")
+                good.append({})
+        return good
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false",
+            int: "a number", float: "a number", type(None): "null"}.get(type(value),
+                                                                      type(value).__name__)
+
+
+def _label(prefix: str, index: int, key: str) -> str:
+    return f"{prefix}[{index}] ({key})" if key else f"{prefix}[{index}]"
+
+
+@dataclass
+class _Clean:
+    """The file's content once checked: plain values ready to write."""
+
+    network: dict
+    icbs: list[dict]
+    trusts: list[dict]
+    staff_groups: list[str]
+    sigs: list[dict]
+
+
+def _check(data: Any) -> _Clean:
+    """Check the whole structure; raise NetworkFileError listing every problem."""
+    if not isinstance(data, dict):
+        raise NetworkFileError(f"the top level must be an object, not {_type_name(data)}.")
+    c = _Checker()
+
+    network = data.get("network")
+    clean_network = {}
+    if not isinstance(network, dict):
+        c.add("file", "'network' is missing" if network is None
+              else f"'network' must be an object, not {_type_name(network)}")
+    else:
+        clean_network = {
+            "name": c.text(network, "name", "network", max_length=200),
+            "short_name": c.text(network, "short_name", "network", required=False,
+                                 max_length=40),
+            "mailbox": c.text(network, "mailbox", "network", required=False, max_length=254),
+            "host_trust_ods_code": c.text(network, "host_trust_ods_code", "network",
+                                          required=False, max_length=10).upper(),
+        }
+
+    icbs = []
+    for index, item in enumerate(c.objects(data, "icbs")):
+        code = c.text(item, "ods_code", f"icbs[{index}]", max_length=10).upper()
+        where = _label("icbs", index, code)
+        icbs.append({"ods_code": code, "name": c.text(item, "name", where, max_length=200),
+                     "_where": where})
+    _check_unique(c, icbs, "ods_code", "ODS code")
+    icb_codes = {i["ods_code"] for i in icbs if i["ods_code"]}
+
+    trusts = []
+    for index, item in enumerate(c.objects(data, "trusts")):
+        code = c.text(item, "ods_code", f"trusts[{index}]", max_length=10).upper()
+        where = _label("trusts", index, code)
+        icb = c.text(item, "icb", where, max_length=10).upper()
+        if icb and icb not in icb_codes:
+            c.add(where, f"icb '{icb}' is not one of the ICBs in the file")
+        trusts.append({
+            "ods_code": code,
+            "name": c.text(item, "name", where, max_length=200),
+            "short_name": c.text(item, "short_name", where, required=False, max_length=40),
+            "icb": icb,
+            "specialist": c.text(item, "specialist", where, required=False, max_length=100),
+            "aliases": c.text_list(item, "aliases", where),
+            "_where": where,
+        })
+    _check_unique(c, trusts, "ods_code", "ODS code")
+    trust_codes = {t["ods_code"] for t in trusts if t["ods_code"]}
+    mailbox = clean_network.get("mailbox")
+    if mailbox:
+        try:
+            validate_email(mailbox)
+        except ValidationError:
+            c.add("network", f"mailbox '{mailbox}' is not an email address")
+    host = clean_network.get("host_trust_ods_code")
+    if host and host not in trust_codes:
+        c.add("network", f"host_trust_ods_code '{host}' is not one of the trusts in the file")
+
+    staff_groups: list[str] = []
+    raw_groups = data.get("staff_groups")
+    if raw_groups is None:
+        c.add("file", "'staff_groups' is missing")
+    elif not isinstance(raw_groups, list):
+        c.add("staff_groups", f"must be a list, not {_type_name(raw_groups)}")
+    else:
+        seen: dict[str, int] = {}
+        for index, name in enumerate(raw_groups):
+            where = f"staff_groups[{index}]"
+            if not isinstance(name, str) or not name.strip():
+                c.add(where, "must be a non-blank name")
+                continue
+            name = name.strip()
+            if len(name) > 100:
+                c.add(where, "is longer than 100 characters")
+            if name.lower() in seen:
+                c.add(where, f"'{name}' is listed twice (also staff_groups[{seen[name.lower()]}])")
+            seen[name.lower()] = index
+            staff_groups.append(name)
+
+    sigs = []
+    all_groups: list[dict] = []
+    for index, item in enumerate(c.objects(data, "sigs")):
+        slug = c.text(item, "slug", f"sigs[{index}]", max_length=80)
+        where = _label("sigs", index, slug)
+        _check_slug(c, slug, where)
+        chair = c.text(item, "chair_trust", where, required=False, max_length=10).upper()
+        if chair and chair not in trust_codes:
+            c.add(where, f"chair_trust '{chair}' is not one of the trusts in the file")
+        sig = {
+            "slug": slug,
+            "name": c.text(item, "name", where, max_length=200),
+            "summary": c.text(item, "summary", where, required=False),
+            "work_programme": c.text_list(item, "work_programme", where),
+            "established": c.text(item, "established", where, required=False, max_length=20),
+            "chair_trust": chair,
+            "children": [],
+            "_where": where,
+        }
+        children = (c.objects(item, "task_and_finish_groups", where)
+                    if "task_and_finish_groups" in item else [])
+        for child_index, child in enumerate(children):
+            child_slug = c.text(child, "slug", f"{where}.task_and_finish_groups[{child_index}]",
+                                max_length=80)
+            child_where = _label(f"{where}.task_and_finish_groups", child_index, child_slug)
+            _check_slug(c, child_slug, child_where)
+            tfg = {"slug": child_slug,
+                   "name": c.text(child, "name", child_where, max_length=200),
+                   "aim": c.text(child, "aim", child_where, required=False),
+                   "_where": child_where}
+            sig["children"].append(tfg)
+            all_groups.append(tfg)
+        sigs.append(sig)
+        all_groups.append(sig)
+    _check_unique(c, all_groups, "slug", "slug")
+
+    if c.problems:
+        raise NetworkFileError(c.problems)
+    return _Clean(network=clean_network, icbs=icbs, trusts=trusts,
+                  staff_groups=staff_groups, sigs=sigs)
+
+
+def _check_slug(c: _Checker, slug: str, where: str) -> None:
+    if slug and not _SLUG_RE.match(slug):
+        c.add(where, f"slug '{slug}' may contain only letters, numbers, hyphens and underscores")
+
+
+def _check_unique(c: _Checker, items: list[dict], key: str, label: str) -> None:
+    first_seen: dict[str, str] = {}
+    for item in items:
+        value = item.get(key)
+        if not value:
+            continue
+        if value in first_seen:
+            c.add(item["_where"], f"{label} '{value}' is also used by {first_seen[value]}")
+        else:
+            first_seen[value] = item["_where"]
+
+
+# --- Writing -----------------------------------------------------------------
+
+
+def _upsert(model, existing: dict, key: str, values: dict, counts: KindCounts,
+            lookup: dict[str, Any]):
+    """Create the row with natural key ``key``, or update only the fields that differ.
+
+    ``values`` maps field names (``icb_id`` style for foreign keys) to the
+    wanted values; ``lookup`` is the natural-key field(s) for a new row.
+    Returns the saved (or untouched) instance.
+    """
+    obj = existing.get(key)
+    if obj is None:
+        obj = model(**lookup, **values)
+        obj.full_clean(validate_unique=False, validate_constraints=False)
+        obj.save()
+        counts.created += 1
+        return obj
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if not changed:
+        counts.unchanged += 1
+        return obj
+    for name in changed:
+        setattr(obj, name, values[name])
+    obj.full_clean(validate_unique=False, validate_constraints=False)
+    obj.save(update_fields=[name.removesuffix("_id") if name.endswith("_id") else name
+                            for name in changed])
+    counts.updated += 1
+    return obj
+
+
+def network_load(*, data: dict) -> LoadReport:
+    """Load the parsed network file ``data`` into the database.
+
+    ``data`` has the shape of ``members/data/wmin-network.json``: ``network``
+    (object), ``icbs``, ``trusts``, ``staff_groups`` (list of names, whose
+    order becomes ``StaffGroup.position``) and ``sigs`` (each with optional
+    ``task_and_finish_groups``). The whole structure is checked before
+    anything is written, then every write happens in one transaction.
+
+    Returns a :class:`LoadReport` with created/updated/unchanged counts per
+    kind and the keys of rows in the database that the file no longer lists
+    (these are left alone, never deleted).
+
+    Raises NetworkFileError, listing every problem found (each naming the
+    item and field), if the structure is wrong: missing keys, wrong types,
+    duplicate ODS codes or slugs, a trust's ICB or a SIG's chair trust that
+    is not in the file. Nothing is written in that case.
+    """
+    clean = _check(data)
+    try:
+        with transaction.atomic():
+            return _write(clean)
+    except ValidationError as exc:
+        # The checks above should catch everything; this is the backstop, and
+        # the transaction has already rolled back.
+        raise NetworkFileError(
+            [f"{k}: {'; '.join(v)}" for k, v in exc.message_dict.items()]
+            if hasattr(exc, "error_dict") else exc.messages
+        ) from exc
+
+
+def _write(clean: _Clean) -> LoadReport:
+    report = LoadReport()
+
+    network = Network.objects.order_by("pk").first()
+    if network is None:
+        Network.objects.create(**clean.network)
+        report.network.created += 1
+    else:
+        _upsert(Network, {"network": network}, "network", clean.network, report.network, {})
+
+    existing_icbs = {i.ods_code: i for i in ICB.objects.all()}
+    icb_ids = {}
+    for item in clean.icbs:
+        icb = _upsert(ICB, existing_icbs, item["ods_code"], {"name": item["name"]},
+                      report.icbs, {"ods_code": item["ods_code"]})
+        icb_ids[item["ods_code"]] = icb.pk
+    report.icbs.not_in_file = sorted(set(existing_icbs) - set(icb_ids))
+
+    existing_trusts = {t.ods_code: t for t in Trust.objects.all()}
+    trust_ids = {}
+    for item in clean.trusts:
+        trust = _upsert(
+            Trust, existing_trusts, item["ods_code"],
+            {"name": item["name"], "short_name": item["short_name"],
+             "icb_id": icb_ids[item["icb"]], "specialist": item["specialist"],
+             "aliases": item["aliases"]},
+            report.trusts, {"ods_code": item["ods_code"]},
+        )
+        trust_ids[item["ods_code"]] = trust.pk
+    report.trusts.not_in_file = sorted(set(existing_trusts) - set(trust_ids))
+
+    existing_staff = {s.name: s for s in StaffGroup.objects.all()}
+    for position, name in enumerate(clean.staff_groups):
+        _upsert(StaffGroup, existing_staff, name, {"position": position},
+                report.staff_groups, {"name": name})
+    report.staff_groups.not_in_file = sorted(set(existing_staff) - set(clean.staff_groups))
+
+    existing_groups = {g.slug: g for g in Group.objects.all()}
+    sig_slugs, tfg_slugs = set(), set()
+    for position, sig in enumerate(clean.sigs):
+        group = _upsert(
+            Group, existing_groups, sig["slug"],
+            {"kind": Group.Kind.SIG, "parent_id": None, "name": sig["name"],
+             "summary": sig["summary"], "work_programme": sig["work_programme"],
+             "established": sig["established"],
+             "chair_trust_id": trust_ids[sig["chair_trust"]] if sig["chair_trust"] else None,
+             "position": position},
+            report.sigs, {"slug": sig["slug"]},
+        )
+        sig_slugs.add(sig["slug"])
+        for child_position, tfg in enumerate(sig["children"]):
+            _upsert(
+                Group, existing_groups, tfg["slug"],
+                {"kind": Group.Kind.TASK_AND_FINISH, "parent_id": group.pk,
+                 "name": tfg["name"], "aim": tfg["aim"], "position": child_position},
+                report.task_and_finish_groups, {"slug": tfg["slug"]},
+            )
+            tfg_slugs.add(tfg["slug"])
+    for slug, group in sorted(existing_groups.items()):
+        if slug in sig_slugs or slug in tfg_slugs:
+            continue
+        kind = report.sigs if group.kind == Group.Kind.SIG else report.task_and_finish_groups
+        kind.not_in_file.append(slug)
+    return report

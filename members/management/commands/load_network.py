@@ -1,4 +1,4 @@
-"""``manage.py load_network PATH``: load ICBs, trusts, staff groups and SIGs from the network file."""
+"""``manage.py load_network PATH``: load ICBs, trusts, staff groups and SIGs."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -13,7 +13,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("path", help="the JSON network file, e.g. members/data/wmin-network.json")
+        parser.add_argument("path",
+                            help="the JSON network file, e.g. members/data/wmin-network.json")
 
     def handle(self, *args, path: str, **options):
         try:

@@ -6,14 +6,31 @@ change an attendee sees (RFC 5545 3.8.7.4, RFC 5546 2.1.4).
 """
 
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from members.models import Group
+
+# Hosts of Microsoft Teams meeting links (NHSmail is on teams.microsoft.com).
+TEAMS_HOSTS = ("teams.microsoft.com", "teams.live.com")
+
+
+def is_teams_url(url: str) -> bool:
+    """True if ``url`` is an https link on a Microsoft Teams host (or a subdomain of one)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" and any(
+        host == allowed or host.endswith("." + allowed) for allowed in TEAMS_HOSTS
+    )
 
 
 def new_meeting_uid() -> str:
@@ -52,7 +69,9 @@ class Meeting(models.Model):
     class Meta:
         ordering = ["start"]
         constraints = [
-            models.CheckConstraint(condition=Q(end__gt=F("start")), name="meeting_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")), name="meeting_ends_after_start"
+            ),
             models.CheckConstraint(
                 condition=~Q(teams_url="") | ~Q(venue=""), name="meeting_has_teams_or_venue"
             ),
@@ -68,6 +87,32 @@ class Meeting(models.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status == self.Status.CANCELLED
+
+    def clean(self) -> None:
+        """Check what the database constraints check, with messages a chair can act on.
+
+        Raises ValidationError keyed by field: ``end`` not after ``start``;
+        neither ``teams_url`` nor ``venue``; a ``teams_url`` that is not an
+        https Microsoft Teams link. (Whether ``start`` is in the past depends
+        on the change being made, so ``events.services`` checks it.)
+        """
+        errors: dict[str, list[str]] = {}
+        self.title = self.title.strip()
+        self.teams_url = self.teams_url.strip()
+        self.venue = self.venue.strip()
+        self.dial_in = self.dial_in.strip()
+        if self.start and self.end and self.end <= self.start:
+            errors.setdefault("end", []).append("The end time must be after the start time.")
+        if not self.teams_url and not self.venue:
+            errors.setdefault("teams_url", []).append(
+                "Give a Microsoft Teams link or a venue (or both)."
+            )
+        if self.teams_url and not is_teams_url(self.teams_url):
+            errors.setdefault("teams_url", []).append(
+                "Enter a Microsoft Teams meeting link starting https://teams.microsoft.com/"
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class Invitation(models.Model):
@@ -95,7 +140,9 @@ class Invitation(models.Model):
     class Meta:
         ordering = ["meeting", "person"]
         constraints = [
-            models.UniqueConstraint(fields=["meeting", "person"], name="invitation_once_per_person"),
+            models.UniqueConstraint(
+                fields=["meeting", "person"], name="invitation_once_per_person"
+            ),
         ]
 
     def __str__(self) -> str:

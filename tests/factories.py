@@ -62,3 +62,47 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     group = factory.SubFactory(SIGFactory)
     role = Membership.Role.MEMBER
     status = Membership.Status.ACTIVE
+
+
+# --- events (meetings) --------------------------------------------------------
+# Imports here so the factories above stay as they were (this block is appended).
+import datetime as _dt  # noqa: E402
+
+from django.utils import timezone as _timezone  # noqa: E402
+
+from events.models import Invitation, Meeting  # noqa: E402
+
+
+class TaskAndFinishFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+
+    kind = Group.Kind.TASK_AND_FINISH
+    slug = factory.Sequence(lambda n: f"tfg-{n}")
+    name = factory.Sequence(lambda n: f"Task-and-finish group {n}")
+    parent = factory.SubFactory(SIGFactory)
+    aim = "Agree one standard."
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    """A scheduled meeting a week from now, on Teams. No invitations or mail (use the services)."""
+
+    class Meta:
+        model = Meeting
+
+    group = factory.SubFactory(SIGFactory)
+    title = factory.Sequence(lambda n: f"Meeting {n}")
+    start = factory.LazyFunction(
+        lambda: (_timezone.now() + _dt.timedelta(days=7)).replace(microsecond=0, second=0)
+    )
+    end = factory.LazyAttribute(lambda o: o.start + _dt.timedelta(hours=1))
+    teams_url = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_test%40thread.v2/0"
+    venue = ""
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    meeting = factory.SubFactory(MeetingFactory)
+    person = factory.SubFactory(PersonFactory)

@@ -1,0 +1,23 @@
+"""Listeners for membership changes (members sends the signals, never imports events).
+
+Both signals are sent inside the transaction that changed the membership, so
+the invitations and their emails commit or roll back with it.
+"""
+
+from django.dispatch import receiver
+
+from members.signals import membership_activated, membership_ended
+
+from . import services
+
+
+@receiver(membership_activated, dispatch_uid="events.invite_new_member")
+def invite_new_member(sender, membership, **kwargs) -> None:
+    """A new active member gets a REQUEST for each future meeting of the group."""
+    services.invitations_add_member(membership=membership)
+
+
+@receiver(membership_ended, dispatch_uid="events.withdraw_leaving_member")
+def withdraw_leaving_member(sender, membership, **kwargs) -> None:
+    """A member who left gets a CANCEL (to them only) for each future meeting."""
+    services.invitations_withdraw_member(membership=membership)

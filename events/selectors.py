@@ -1,0 +1,123 @@
+"""Reads for the group, meeting and chair pages and the calendar feeds.
+
+Every function returns with the joins its page needs, so the number of
+queries a page makes does not grow with the number of members or meetings.
+Times compared here are aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from members.models import Group, Membership, Person
+
+from .ical import CANCELLED_KEPT_FOR
+from .models import Invitation, Meeting
+
+# How far back a personal or group feed reaches (older meetings drop out).
+FEED_HISTORY = timedelta(days=365)
+
+
+def group_for_page(*, slug: str) -> Group:
+    """The group with ``slug`` and its parent SIG (one query); Http404 if there is none."""
+    return get_object_or_404(Group.objects.select_related("parent", "chair_trust"), slug=slug)
+
+
+def task_and_finish_groups(*, group: Group) -> QuerySet[Group]:
+    """The task-and-finish groups of a SIG, in display order (one query)."""
+    return group.children.filter(kind=Group.Kind.TASK_AND_FINISH).order_by("position", "name")
+
+
+def upcoming_meetings(*, group: Group, now: datetime) -> QuerySet[Meeting]:
+    """Scheduled meetings of ``group`` that have not ended by ``now``, soonest first."""
+    return (
+        Meeting.objects.filter(group=group, status=Meeting.Status.SCHEDULED, end__gte=now)
+        .select_related("group")
+        .order_by("start")
+    )
+
+
+def meetings_for_chair(*, group: Group) -> QuerySet[Meeting]:
+    """Every meeting of ``group``, newest start first, with answer counts (one query).
+
+    Each meeting has ``attending_count``, ``apologies_count`` and
+    ``invited_count`` (invitations not withdrawn).
+    """
+    current = Q(invitations__removed_at__isnull=True)
+    return (
+        Meeting.objects.filter(group=group)
+        .select_related("group")
+        .annotate(
+            invited_count=Count("invitations", filter=current),
+            attending_count=Count(
+                "invitations",
+                filter=current & Q(invitations__response=Invitation.Response.ATTENDING),
+            ),
+            apologies_count=Count(
+                "invitations",
+                filter=current & Q(invitations__response=Invitation.Response.APOLOGIES),
+            ),
+        )
+        .order_by("-start")
+    )
+
+
+def meeting_for_page(*, pk: int) -> Meeting:
+    """The meeting with ``pk``, its group and the group's parent; Http404 if none."""
+    return get_object_or_404(Meeting.objects.select_related("group", "group__parent"), pk=pk)
+
+
+def meeting_attendees(*, meeting: Meeting) -> QuerySet[Invitation]:
+    """Current invitations to ``meeting`` (not withdrawn), with person and trust, by name."""
+    return (
+        Invitation.objects.filter(meeting=meeting, removed_at__isnull=True)
+        .select_related("person", "person__trust")
+        .order_by("person__full_name", "person__email")
+    )
+
+
+def invitation_for(*, meeting: Meeting, person) -> Invitation | None:
+    """``person``'s current invitation to ``meeting``, or None (anonymous users too)."""
+    if person is None or not getattr(person, "is_authenticated", False):
+        return None
+    return Invitation.objects.filter(
+        meeting=meeting, person=person, removed_at__isnull=True
+    ).first()
+
+
+def person_for_feed_token(*, token: str) -> Person:
+    """The active person whose calendar token is ``token``; Http404 otherwise (rule F9).
+
+    A reset token no longer matches anyone, so the old URL gets 404.
+    """
+    return get_object_or_404(Person, calendar_token=token, is_active=True)
+
+
+def _feed_window(queryset: QuerySet[Meeting], *, now: datetime) -> QuerySet[Meeting]:
+    # Recent and future meetings; cancelled ones only for CANCELLED_KEPT_FOR (F6).
+    return (
+        queryset.filter(start__gte=now - FEED_HISTORY)
+        .exclude(status=Meeting.Status.CANCELLED, cancelled_at__lt=now - CANCELLED_KEPT_FOR)
+        .select_related("group")
+        .order_by("start", "pk")
+    )
+
+
+def meetings_for_person_feed(*, person: Person, now: datetime) -> QuerySet[Meeting]:
+    """Meetings of every group ``person`` is an active member of, for their private feed.
+
+    From :data:`FEED_HISTORY` ago onwards, cancelled meetings for 30 days
+    after cancellation. One query, group joined.
+    """
+    groups = Membership.objects.filter(
+        person=person, status=Membership.Status.ACTIVE
+    ).values("group_id")
+    return _feed_window(Meeting.objects.filter(group_id__in=groups), now=now)
+
+
+def meetings_for_group_feed(*, group: Group, now: datetime) -> QuerySet[Meeting]:
+    """Meetings of ``group`` for its public feed (same window as the personal feed)."""
+    return _feed_window(Meeting.objects.filter(group=group), now=now)

@@ -1,4 +1,8 @@
-"""Load the network file: ICBs, trusts, staff groups, SIGs and their task-and-finish groups.
+"""The network's reference data: load the network file, and count members across it.
+
+:func:`network_load` loads ICBs, trusts, staff groups, SIGs and their
+task-and-finish groups; :func:`network_representation` counts members and
+applications per trust and SIG for the network office page.
 
 The file (``members/data/wmin-network.json``) is the source of truth for the
 reference data it describes. :func:`network_load` checks the whole file first
@@ -28,8 +32,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Count, Q
 
-from .models import ICB, Group, Network, StaffGroup, Trust
+from .models import ICB, Group, Membership, Network, StaffGroup, Trust
 
 _SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
 # How many problems to list before "... and N more": enough to fix a file in one go.
@@ -479,3 +484,98 @@ def _write(clean: _Clean) -> LoadReport:
         kind = report.sigs if group.kind == Group.Kind.SIG else report.task_and_finish_groups
         kind.not_in_file.append(slug)
     return report
+
+
+# --- Reading: representation across the network --------------------------------
+
+
+@dataclass
+class TrustCounts:
+    """One trust's row on the network office page: (active, pending) per SIG, in SIG order."""
+
+    trust: Trust
+    per_sig: list[tuple[int, int]]
+
+    @property
+    def active(self) -> int:
+        return sum(active for active, _ in self.per_sig)
+
+    @property
+    def pending(self) -> int:
+        return sum(pending for _, pending in self.per_sig)
+
+
+@dataclass
+class ICBCounts:
+    """The trusts of one ICB, with the ICB's totals per SIG."""
+
+    icb: ICB
+    trusts: list[TrustCounts]
+
+    @property
+    def per_sig(self) -> list[tuple[int, int]]:
+        return _sum_columns([t.per_sig for t in self.trusts])
+
+
+@dataclass
+class Representation:
+    """Membership across the network: SIGs (the columns) and ICBs with their trusts (rows)."""
+
+    sigs: list[Group]
+    icbs: list[ICBCounts]
+
+    @property
+    def per_sig(self) -> list[tuple[int, int]]:
+        """Network totals per SIG: (active members, pending applications)."""
+        return _sum_columns([icb.per_sig for icb in self.icbs]) or [(0, 0) for _ in self.sigs]
+
+    @property
+    def sig_totals(self) -> list[tuple[Group, tuple[int, int]]]:
+        """``(sig, (active, pending))`` for each SIG, network-wide."""
+        return list(zip(self.sigs, self.per_sig, strict=True))
+
+    @property
+    def column_count(self) -> int:
+        """Columns in the trust table: the trust, two per SIG, two for all SIGs."""
+        return 1 + 2 * len(self.sigs) + 2
+
+
+def _sum_columns(rows: list[list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    if not rows:
+        return []
+    return [(sum(a for a, _ in column), sum(p for _, p in column)) for column in zip(*rows,
+                                                                                    strict=True)]
+
+
+def network_representation() -> Representation:
+    """Count active members and pending applications per SIG for every trust, grouped by ICB.
+
+    A person counts for the trust on their profile (``Person.trust``); people
+    with no trust are not in the table. Two queries whatever the numbers of
+    trusts, SIGs and people: the SIGs, then every trust with one conditional
+    ``Count`` annotation per SIG and status.
+
+    Returns a :class:`Representation`; ICBs and trusts in name order.
+    """
+    sigs = list(Group.objects.filter(kind=Group.Kind.SIG).order_by("position", "name"))
+    annotations = {}
+    for sig in sigs:
+        for status, prefix in ((Membership.Status.ACTIVE, "active"),
+                               (Membership.Status.APPLIED, "pending")):
+            annotations[f"{prefix}_{sig.pk}"] = Count(
+                "people__memberships",
+                filter=Q(people__memberships__group_id=sig.pk,
+                         people__memberships__status=status),
+            )
+    trusts = (Trust.objects.select_related("icb").annotate(**annotations)
+              .order_by("icb__name", "icb_id", "name"))
+    icbs: list[ICBCounts] = []
+    for trust in trusts:
+        if not icbs or icbs[-1].icb.pk != trust.icb_id:
+            icbs.append(ICBCounts(icb=trust.icb, trusts=[]))
+        icbs[-1].trusts.append(TrustCounts(
+            trust=trust,
+            per_sig=[(getattr(trust, f"active_{sig.pk}"), getattr(trust, f"pending_{sig.pk}"))
+                     for sig in sigs],
+        ))
+    return Representation(sigs=sigs, icbs=icbs)

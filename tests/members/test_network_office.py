@@ -1,0 +1,215 @@
+"""The network office pages: representation across the trusts, and the Forms upload."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from members.models import Group, Membership, Person, Trust
+from members.network import network_load, network_read_file, network_representation
+from tests.factories import MembershipFactory, PersonFactory
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+NETWORK_FILE = Path(settings.BASE_DIR) / "members" / "data" / "wmin-network.json"
+OFFICE_URL = reverse("members:network_office")
+IMPORT_URL = reverse("members:import_interest")
+
+pytestmark = [
+    pytest.mark.django_db,
+    # WhiteNoise warns when collectstatic has not been run; tests do not need it.
+    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
+]
+
+
+@pytest.fixture(autouse=True)
+def network():
+    network_load(data=network_read_file(NETWORK_FILE))
+
+
+@pytest.fixture
+def office(client):
+    client.force_login(PersonFactory(is_staff=True, trust=Trust.objects.get(ods_code="RNA")))
+    return client
+
+
+def add_people(count: int, *, status=Membership.Status.ACTIVE, slug="paediatric-imaging",
+               ods_code="RRK"):
+    trust = Trust.objects.get(ods_code=ods_code)
+    group = Group.objects.get(slug=slug)
+    for _ in range(count):
+        MembershipFactory(person=PersonFactory(trust=trust), group=group, status=status)
+
+
+def upload(name: str, content: bytes, **data):
+    return {"file": SimpleUploadedFile(name, content), **data}
+
+
+# --- Who may see the pages -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [OFFICE_URL, IMPORT_URL])
+def test_signed_out_visitors_are_sent_to_sign_in(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("url", [OFFICE_URL, IMPORT_URL])
+def test_people_who_are_not_network_office_get_403(client, url):
+    client.force_login(PersonFactory(is_staff=False))
+    assert client.get(url).status_code == 403
+
+
+def test_a_non_staff_upload_is_refused_and_imports_nothing(client):
+    client.force_login(PersonFactory(is_staff=False))
+    content = (DATA / "interest-form-export.csv").read_bytes()
+    response = client.post(IMPORT_URL, upload("export.csv", content))
+    assert response.status_code == 403
+    assert Person.objects.count() == 1
+
+
+# --- The overview ------------------------------------------------------------------
+
+
+def test_representation_counts_active_and_pending_per_trust_and_sig():
+    add_people(3)
+    add_people(2, status=Membership.Status.APPLIED)
+    add_people(1, slug="gynaecological-imaging", ods_code="RXW")
+    add_people(1, status=Membership.Status.DECLINED)
+    add_people(1, status=Membership.Status.LEFT)
+
+    rep = network_representation()
+
+    assert [s.slug for s in rep.sigs] == ["paediatric-imaging", "musculoskeletal-imaging",
+                                          "gynaecological-imaging"]
+    assert len(rep.icbs) == 6
+    assert sum(len(icb.trusts) for icb in rep.icbs) == 15
+    rows = {row.trust.ods_code: row for icb in rep.icbs for row in icb.trusts}
+    assert rows["RRK"].per_sig == [(3, 2), (0, 0), (0, 0)]
+    assert (rows["RRK"].active, rows["RRK"].pending) == (3, 2)
+    assert rows["RXW"].per_sig == [(0, 0), (0, 0), (1, 0)]
+    assert rows["RLQ"].per_sig == [(0, 0), (0, 0), (0, 0)]
+    birmingham = next(icb for icb in rep.icbs if icb.icb.ods_code == "QHL")
+    assert [row.trust.ods_code for row in birmingham.trusts] == ["RQ3", "RRJ", "RRK"]
+    assert birmingham.per_sig == [(3, 2), (0, 0), (0, 0)]
+    assert rep.per_sig == [(3, 2), (0, 0), (1, 0)]
+    assert rep.column_count == 9
+
+
+def test_office_page_shows_the_table(office):
+    add_people(3)
+    add_people(2, status=Membership.Status.APPLIED)
+
+    response = office.get(OFFICE_URL)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Active members and pending applications by trust and SIG" in html
+    assert '<th class="nhsuk-table__header" scope="colgroup" colspan="2">Paediatric Imaging</th>' \
+        in html
+    assert "NHS Birmingham and Solihull Integrated Care Board" in html
+    assert "University Hospitals of North Midlands NHS Trust" in html
+    assert f'href="{IMPORT_URL}"' in html
+    rep = response.context["representation"]
+    assert rep.per_sig[0] == (3, 2)
+
+
+def _office_queries(client, django_assert_num_queries, expected):
+    with django_assert_num_queries(expected):
+        response = client.get(OFFICE_URL)
+    assert response.status_code == 200
+
+
+def test_office_page_makes_the_same_number_of_queries_at_any_size(
+        office, django_assert_num_queries):
+    # Session, user, SIGs, trusts with their counts.
+    add_people(2)
+    _office_queries(office, django_assert_num_queries, 4)
+    for slug in ("paediatric-imaging", "musculoskeletal-imaging", "gynaecological-imaging"):
+        for ods_code in ("RRK", "RXW", "RJE", "RLQ"):
+            add_people(3, slug=slug, ods_code=ods_code)
+            add_people(2, slug=slug, ods_code=ods_code, status=Membership.Status.APPLIED)
+    _office_queries(office, django_assert_num_queries, 4)
+
+
+# --- Uploading the Forms export -------------------------------------------------------
+
+
+def test_import_page_shows_the_form(office):
+    response = office.get(IMPORT_URL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<label class="nhsuk-label" for="id_file">' in html
+    assert 'enctype="multipart/form-data"' in html
+    assert "nhsuk-error-summary" not in html
+
+
+@pytest.mark.parametrize("name", ["interest-form-export.csv", "interest-form-export.xlsx"])
+def test_good_upload_shows_the_report(office, name):
+    response = office.post(IMPORT_URL, upload(name, (DATA / name).read_bytes()))
+
+    assert response.status_code == 200
+    report = response.context["report"]
+    assert report.totals == {"imported": 37, "updated": 0, "unchanged": 0, "skipped": 5}
+    assert Person.objects.count() == 38  # 37 imported and the office user
+    html = response.content.decode()
+    assert "Import report" in html
+    assert "Superseded by a later answer from the same person (row 42)" in html
+    assert "Unknown trust" in html  # the reasons table
+    assert '<strong class="nhsuk-tag nhsuk-tag--green">Imported</strong>' in html
+    assert "37 people and 62 applications created." in html
+    # The formula is shown as inert text (and escaped).
+    assert "Eilidh Vaughan" in html
+    assert "=HYPERLINK" not in html
+
+    again = office.post(IMPORT_URL, upload(name, (DATA / name).read_bytes()))
+    assert again.context["report"].totals["unchanged"] == 37
+    assert Person.objects.count() == 38
+
+
+def test_check_only_upload_saves_nothing(office):
+    content = (DATA / "interest-form-export.xlsx").read_bytes()
+    response = office.post(IMPORT_URL, upload("export.xlsx", content, dry_run="on"))
+    assert response.context["report"].dry_run
+    assert "What the import would do" in response.content.decode()
+    assert Person.objects.count() == 1
+    assert not Membership.objects.exists()
+
+
+def _assert_error(response, message):
+    assert response.status_code == 200
+    assert response.context["report"] is None
+    html = response.content.decode()
+    assert "nhsuk-error-summary" in html
+    assert "There is a problem" in html
+    assert f'<a href="#id_file">{message}' in html
+    assert "nhsuk-form-group--error" in html
+    assert 'aria-describedby="id_file-hint id_file-error"' in html
+    assert Person.objects.count() == 1
+    assert not Membership.objects.exists()
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("setup.exe", b"MZ\x90\x00\x03", "The file must be a .xlsx or .csv file (you chose setup.exe)"),
+    ("export.xlsx", b"garbage, not a workbook",
+     "export.xlsx could not be opened as an Excel workbook."),
+    ("export.csv", b"\x00\x01garbage", "export.csv is not a text CSV file"),
+    ("export.csv", "Name,Email\r\nAnn,a@nhs.net\r\n".encode(),
+     "export.csv does not look like the interest form export"),
+    ("export.csv", b"", "The file you chose is empty"),
+])
+def test_bad_upload_shows_a_clear_error_and_creates_nothing(office, name, content, message):
+    _assert_error(office.post(IMPORT_URL, upload(name, content)), message)
+
+
+def test_oversized_upload_is_refused(office):
+    content = b"Id,Full name\r\n" + b"x" * (5 * 1024 * 1024)
+    _assert_error(office.post(IMPORT_URL, upload("export.csv", content)),
+                  "The file must be smaller than 5.0\xa0MB (it is 5.0\xa0MB)")
+
+
+def test_missing_file_is_an_error(office):
+    _assert_error(office.post(IMPORT_URL, {}),
+                  "Choose the .xlsx or .csv file downloaded from Microsoft Forms")

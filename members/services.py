@@ -187,3 +187,39 @@ def membership_appoint_chair(
     if not was_active:
         membership_activated.send(sender=Membership, membership=membership)
     return membership, True
+
+
+@transaction.atomic
+def person_update_profile(
+    *, person: Person, full_name: str, trust: Trust | None, staff_group: StaffGroup | None,
+    job_title: str = "",
+) -> Person:
+    """Save the details a person keeps up to date themselves: name, job title, trust, staff group.
+
+    ``full_name`` is stripped and must not be blank (ValidationError if it is).
+    Returns the saved person.
+    """
+    full_name = (full_name or "").strip()
+    if not full_name:
+        raise ValidationError("Enter your full name.")
+    person.full_name = full_name
+    person.job_title = (job_title or "").strip()
+    person.trust = trust
+    person.staff_group = staff_group
+    person.full_clean(exclude=["password", "calendar_token"])
+    person.save(update_fields=["full_name", "job_title", "trust", "staff_group"])
+    return person
+
+
+@transaction.atomic
+def person_reset_calendar_token(*, person: Person) -> Person:
+    """Give ``person`` a new secret calendar feed token, so the old feed URL stops working.
+
+    The new token comes from :func:`members.models.new_calendar_token`
+    (32 URL-safe characters). Returns the saved person.
+    """
+    from .models import new_calendar_token
+
+    person.calendar_token = new_calendar_token()
+    person.save(update_fields=["calendar_token"])
+    return person

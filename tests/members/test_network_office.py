@@ -196,7 +196,7 @@ def _assert_error(response, message):
     ("export.xlsx", b"garbage, not a workbook",
      "export.xlsx could not be opened as an Excel workbook."),
     ("export.csv", b"\x00\x01garbage", "export.csv is not a text CSV file"),
-    ("export.csv", "Name,Email\r\nAnn,a@nhs.net\r\n".encode(),
+    ("export.csv", b"Name,Email\r\nAnn,a@nhs.net\r\n",
      "export.csv does not look like the interest form export"),
     ("export.csv", b"", "The file you chose is empty"),
 ])

@@ -12,6 +12,16 @@ from .mail import OutgoingEmail, queue_email
 class AccountAdapter(DefaultAccountAdapter):
     """Restricts sign-up to NHS addresses and queues allauth's emails as tasks."""
 
+    # Plainer wording for the messages people see most with emailed codes.
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "incorrect_code": "That code is not right. Enter the code from the latest email "
+                          "exactly as it appears, or send a new code.",
+        "too_many_login_attempts": "Too many wrong codes. Ask for a new sign-in code and "
+                                   "try again.",
+        "rate_limited": "Too many requests in a short time. Wait a minute, then try again.",
+    }
+
     def clean_email(self, email: str) -> str:
         """Refuse addresses outside the allowed NHS domains with a clear message.
 

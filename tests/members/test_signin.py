@@ -195,6 +195,31 @@ def test_sign_in_code_for_an_unknown_address_sends_no_email(
     assert mail.outbox == []
 
 
+def test_password_reset_for_an_unknown_address_sends_no_email(
+    client, django_capture_on_commit_callbacks,
+):
+    response = post(client, reverse("account_reset_password"), {"email": "nobody@nhs.net"},
+                    django_capture_on_commit_callbacks)
+
+    assert response.status_code == 302
+    assert mail.outbox == []
+
+
+def test_signing_up_again_tells_the_owner_how_to_sign_in(
+    client, django_capture_on_commit_callbacks,
+):
+    person = PersonFactory(email="jo@nhs.net")
+    EmailAddress.objects.create(user=person, email=person.email, verified=True, primary=True)
+
+    post(client, reverse("account_signup"), {"full_name": "Jo", "email": "jo@nhs.net"},
+         django_capture_on_commit_callbacks)
+
+    assert Person.objects.count() == 1
+    assert [m.to for m in mail.outbox] == [["jo@nhs.net"]]
+    assert mail.outbox[0].subject == "[SIG Hub] You already have a SIG Hub account"
+    assert "https://sighub.example.nhs.uk/accounts/login/" in mail.outbox[0].body
+
+
 def test_a_wrong_sign_in_code_does_not_sign_in(client, django_capture_on_commit_callbacks):
     PersonFactory(email="jo@nhs.net")
     post(client, reverse("account_request_login_code"), {"email": "jo@nhs.net"},
@@ -205,6 +230,7 @@ def test_a_wrong_sign_in_code_does_not_sign_in(client, django_capture_on_commit_
     assert response.status_code == 200
     html = response.content.decode()
     assert "nhsuk-error-summary" in html
+    assert "That code is not right" in html
     assert "nhsuk-error-message" in html
     assert "_auth_user_id" not in client.session
 

@@ -480,8 +480,9 @@ class ImportReport:
         totals = ", ".join(f"{count} {outcome}" for outcome, count in self.totals.items())
         lines = [f"{len(self.rows)} rows: {totals}."]
         lines += [f"  skipped, {reason}: {count}" for reason, count in self.reasons.items()]
+        verb = "would be created" if self.dry_run else "created"
         lines.append(f"{self.people_created} people and {self.memberships_created} "
-                     f"applications created.")
+                     f"applications {verb}.")
         if self.dry_run:
             lines.append("Dry run: nothing was saved.")
         return lines

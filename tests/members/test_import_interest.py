@@ -476,6 +476,7 @@ def test_command_prints_each_row_and_totals(capsys):
 def test_command_dry_run(capsys):
     call_command("import_interest", str(EXPORTS[0]), "--dry-run")
     out = capsys.readouterr().out
+    assert "37 people and 62 applications would be created." in out
     assert "Dry run: nothing was saved." in out
     assert not Person.objects.exists()
 

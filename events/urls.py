@@ -8,5 +8,12 @@ app_name = "events"
 
 urlpatterns = [
     path("sigs/<slug:slug>/", views.group_detail, name="group_detail"),
+    path("sigs/<slug:slug>/chair/", views.chair_dashboard, name="chair_dashboard"),
+    path("sigs/<slug:slug>/meetings/new/", views.meeting_schedule, name="meeting_schedule"),
+    path("sigs/<slug:slug>/meetings.ics", views.group_feed, name="group_feed"),
     path("meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),
+    path("meetings/<int:pk>/answer/", views.meeting_respond, name="meeting_respond"),
+    path("meetings/<int:pk>/edit/", views.meeting_edit, name="meeting_edit"),
+    path("meetings/<int:pk>/cancel/", views.meeting_cancel, name="meeting_cancel"),
+    path("feeds/<str:token>/meetings.ics", views.personal_feed, name="personal_feed"),
 ]

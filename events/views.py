@@ -1,11 +1,237 @@
-"""Pages for groups, meetings and calendar feeds."""
+"""Pages for groups and meetings, and the calendar feeds (thin: parse, check, call, render).
 
-from django.http import HttpResponse
+Times are stored in UTC and shown in Europe/London. Permissions come from
+``members.permissions`` and ``events.permissions``: only a chair of a group
+schedules, changes or cancels its meetings (others get 403); signed-out
+people are sent to sign in.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from members import selectors as member_selectors
+from members.permissions import can_manage_group, get_group_for_manager
+
+from . import selectors, services
+from .feeds import calendar_response, feed_links
+from .forms import MeetingForm, ResponseForm
+from .ical import feed_calendar, group_label
+from .permissions import get_meeting_for_manager, get_meeting_for_viewer
 
 
 def group_detail(request, slug):
-    return HttpResponse(slug)
+    """A group's page: summary, work programme, chairs, members by trust, upcoming
+    meetings, task-and-finish groups, its public feed, and the visitor's own state.
+
+    Public. Member names are shown only to the group's members and chairs; everyone
+    sees the number of members from each trust.
+    """
+    group = selectors.group_for_page(slug=slug)
+    membership = member_selectors.current_membership_for(person=request.user, group=group)
+    is_member = bool(membership and membership.status == membership.Status.ACTIVE)
+    is_chair = can_manage_group(request.user, group)
+    by_trust = member_selectors.members_by_trust(group=group)
+    context = {
+        "group": group,
+        "group_label": group_label(group),
+        "membership": membership,
+        "is_member": is_member,
+        "is_chair": is_chair,
+        "chairs": member_selectors.group_chairs(group=group),
+        "members_by_trust": by_trust,
+        "member_count": sum(t.count for t in by_trust),
+        "show_member_names": is_member or is_chair,
+        "upcoming": list(selectors.upcoming_meetings(group=group, now=timezone.now())),
+        "task_and_finish": list(selectors.task_and_finish_groups(group=group)) if group.is_sig
+        else [],
+        "feed": feed_links(reverse("events:group_feed", kwargs={"slug": group.slug})),
+    }
+    return render(request, "events/group_detail.html", context)
 
 
+def _chair_page(request, group, form: MeetingForm):
+    return render(request, "events/chair_dashboard.html", {
+        "group": group,
+        "group_label": group_label(group),
+        "applications": list(member_selectors.pending_applications(group=group)),
+        "meetings": list(selectors.meetings_for_chair(group=group)),
+        "form": form,
+        "now": timezone.now(),
+    })
+
+
+@login_required
+def chair_dashboard(request, slug):
+    """The chair's page: pending applications to decide, a form to schedule a meeting,
+    and the group's meetings with links to change or cancel them. Chairs only (403)."""
+    group = get_group_for_manager(request.user, slug)
+    return _chair_page(request, group, MeetingForm())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_schedule(request, slug):
+    """POST the schedule form: invite every active member. Errors re-show the chair's page."""
+    group = get_group_for_manager(request.user, slug)
+    if request.method == "GET":
+        return redirect(reverse("events:chair_dashboard", kwargs={"slug": slug}) + "#schedule")
+    form = MeetingForm(request.POST)
+    if form.is_valid():
+        try:
+            meeting = services.meeting_schedule(
+                group=group, scheduled_by=request.user, **form.meeting_fields())
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            invited = meeting.invitations.count()
+            messages.success(
+                request, f"Meeting scheduled. Invitations are on their way to {invited} "
+                         f"member{'s' if invited != 1 else ''}.")
+            return redirect(meeting)
+    return _chair_page(request, group, form)
+
+
+@login_required
 def meeting_detail(request, pk):
-    return HttpResponse(str(pk))
+    """A meeting: time in Europe/London, joining details, the visitor's answer form,
+    and (for chairs) everyone's answers. Members of the group and chairs only (403)."""
+    meeting = get_meeting_for_viewer(request.user, pk)
+    return _meeting_page(request, meeting, form=None)
+
+
+def _meeting_page(request, meeting, *, form: ResponseForm | None):
+    invitation = selectors.invitation_for(meeting=meeting, person=request.user)
+    is_chair = can_manage_group(request.user, meeting.group)
+    if form is None and invitation is not None:
+        initial = {}
+        if invitation.response != invitation.Response.NEEDS_ACTION:
+            initial = {"response": invitation.response, "note": invitation.note}
+        form = ResponseForm(initial=initial)
+    attendees = list(selectors.meeting_attendees(meeting=meeting)) if is_chair else []
+    counts = {
+        "attending": sum(1 for i in attendees if i.response == i.Response.ATTENDING),
+        "apologies": sum(1 for i in attendees if i.response == i.Response.APOLOGIES),
+        "waiting": sum(1 for i in attendees if i.response == i.Response.NEEDS_ACTION),
+    }
+    now = timezone.now()
+    return render(request, "events/meeting_detail.html", {
+        "meeting": meeting,
+        "group_label": group_label(meeting.group),
+        "invitation": invitation,
+        "form": form,
+        "is_chair": is_chair,
+        "attendees": attendees,
+        "counts": counts,
+        "is_over": meeting.end <= now,
+        "can_answer": invitation is not None and not meeting.is_cancelled and meeting.end > now,
+    })
+
+
+@login_required
+@require_POST
+def meeting_respond(request, pk):
+    """POST an answer (attending or apologies, optional note) to the visitor's invitation."""
+    meeting = get_meeting_for_viewer(request.user, pk)
+    invitation = selectors.invitation_for(meeting=meeting, person=request.user)
+    if invitation is None:
+        raise PermissionDenied("You are not invited to this meeting.")
+    form = ResponseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invitation_respond(invitation=invitation, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, "Thank you. Your answer has been saved.")
+            return redirect(meeting)
+    return _meeting_page(request, meeting, form=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_edit(request, pk):
+    """Change a meeting (chairs only). Attendees are sent an update only if something
+    they see changed."""
+    meeting = get_meeting_for_manager(request.user, pk)
+    if meeting.is_cancelled or meeting.end <= timezone.now():
+        messages.error(request, "This meeting has been cancelled or has already taken place, "
+                                "so it cannot be changed.")
+        return redirect(meeting)
+    if request.method == "POST":
+        form = MeetingForm(request.POST)
+        if form.is_valid():
+            before = meeting.sequence
+            try:
+                meeting = services.meeting_update(
+                    meeting=meeting, updated_by=request.user, **form.meeting_fields())
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                if meeting.sequence == before:
+                    messages.info(request, "Nothing changed, so no update was sent.")
+                else:
+                    messages.success(request, "Meeting changed. Everyone invited is being "
+                                              "sent the updated invitation.")
+                return redirect(meeting)
+    else:
+        form = MeetingForm(initial=MeetingForm.initial_for(meeting))
+    return render(request, "events/meeting_edit.html", {
+        "meeting": meeting, "form": form, "group_label": group_label(meeting.group),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_cancel(request, pk):
+    """Cancel a meeting (chairs only): a confirmation page, then POST."""
+    meeting = get_meeting_for_manager(request.user, pk)
+    error = None
+    if request.method == "POST":
+        try:
+            services.meeting_cancel(meeting=meeting, cancelled_by=request.user)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, "Meeting cancelled. Everyone invited is being told.")
+            return redirect(meeting)
+    return render(request, "events/meeting_cancel.html", {
+        "meeting": meeting, "group_label": group_label(meeting.group), "error": error,
+    })
+
+
+@require_safe
+def personal_feed(request, token):
+    """A person's private feed of their groups' meetings (rules F1-F9).
+
+    The token is the secret; an unknown or reset token gets 404. No session
+    or cookie is used (calendar apps send none).
+    """
+    person = selectors.person_for_feed_token(token=token)
+    meetings = list(selectors.meetings_for_person_feed(person=person, now=timezone.now()))
+    body = feed_calendar(meetings, name=f"{settings.NETWORK_MAILBOX_NAME} SIG meetings",
+                         include_private_details=True)
+    return calendar_response(request, body, last_modified=_latest_change(meetings),
+                             private=True)
+
+
+@require_safe
+def group_feed(request, slug):
+    """A group's public feed: titles and times only (no links, venues or descriptions)."""
+    group = selectors.group_for_page(slug=slug)
+    meetings = list(selectors.meetings_for_group_feed(group=group, now=timezone.now()))
+    body = feed_calendar(meetings, name=f"{group_label(group)} meetings",
+                         include_private_details=False)
+    return calendar_response(request, body, last_modified=_latest_change(meetings),
+                             private=False)
+
+
+def _latest_change(meetings):
+    return max((m.updated_at for m in meetings), default=None)

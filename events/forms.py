@@ -1,0 +1,154 @@
+"""Forms for scheduling and changing meetings and for answering an invitation.
+
+Dates and times are entered in Europe/London (a date and two times, with
+labelled ``type=date``/``type=time`` inputs) and turned into aware UTC
+datetimes here; the rules about meetings live in ``events.services``, whose
+ValidationErrors are put back on the form's fields with :meth:`add_service_errors`.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from .models import Invitation, Meeting
+from .timeutil import london_to_utc, to_london
+
+# Where a service error about a model field is shown on the form.
+SERVICE_FIELD_TO_FORM_FIELD = {
+    "start": "date",
+    "end": "end_time",
+    "title": "title",
+    "teams_url": "teams_url",
+    "venue": "venue",
+    "dial_in": "dial_in",
+    "description": "description",
+    "response": "response",
+    "note": "note",
+}
+
+
+class ServiceErrorsMixin:
+    """Put a service's ValidationError on the right fields of this form."""
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Add ``error`` (a dict of field errors, or a list of messages) to the form."""
+        if hasattr(error, "error_dict"):
+            for field, messages in error.message_dict.items():
+                target = SERVICE_FIELD_TO_FORM_FIELD.get(field)
+                if field == NON_FIELD_ERRORS or target not in self.fields:
+                    target = None
+                for message in messages:
+                    self.add_error(target, message)
+        else:
+            for message in error.messages:
+                self.add_error(None, message)
+
+
+class MeetingForm(ServiceErrorsMixin, forms.Form):
+    """A meeting's title, time (Europe/London), place and description.
+
+    ``cleaned_data`` gains ``start`` and ``end`` (aware UTC). Meetings start
+    and end on the same day.
+    """
+
+    title = forms.CharField(
+        label="Title", max_length=200,
+        help_text="For example, Paediatric Imaging SIG: spring meeting",
+    )
+    date = forms.DateField(
+        label="Date", help_text="UK date. For example, 28 March 2027",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    start_time = forms.TimeField(
+        label="Start time", help_text="UK time, 24-hour clock. For example, 14:00",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    end_time = forms.TimeField(
+        label="End time", help_text="UK time, 24-hour clock. For example, 15:30",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    teams_url = forms.CharField(
+        label="Microsoft Teams link (optional if there is a venue)", max_length=1000,
+        required=False,
+        help_text="Starts https://teams.microsoft.com/. Copy it from the Teams meeting "
+                  "you created in Outlook or Teams.",
+        widget=forms.TextInput(attrs={"type": "url", "spellcheck": "false"}),
+    )
+    venue = forms.CharField(
+        label="Venue (optional if there is a Teams link)", max_length=300, required=False,
+        help_text="Room, hospital and address",
+    )
+    dial_in = forms.CharField(
+        label="Dial-in details (optional)", max_length=300, required=False,
+        help_text="Phone number and conference ID, for joining by phone",
+    )
+    description = forms.CharField(
+        label="Description (optional)", required=False,
+        help_text="The agenda or anything members should know",
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+    @classmethod
+    def initial_for(cls, meeting: Meeting) -> dict:
+        """Initial values to edit ``meeting``: its times in Europe/London."""
+        start, end = to_london(meeting.start), to_london(meeting.end)
+        return {
+            "title": meeting.title, "date": start.date(), "start_time": start.time(),
+            "end_time": end.time(), "teams_url": meeting.teams_url, "venue": meeting.venue,
+            "dial_in": meeting.dial_in, "description": meeting.description,
+        }
+
+    def clean(self) -> dict:
+        data = super().clean()
+        day, start_time, end_time = data.get("date"), data.get("start_time"), data.get("end_time")
+        if day and start_time:
+            try:
+                data["start"] = london_to_utc(day, start_time)
+            except ValidationError as exc:
+                self.add_error("start_time", exc)
+        if day and end_time:
+            try:
+                data["end"] = london_to_utc(day, end_time)
+            except ValidationError as exc:
+                self.add_error("end_time", exc)
+        # The meeting's own rules (Meeting.clean), so every problem shows at once;
+        # the service checks them again, with "starts in the future".
+        probe = Meeting(
+            title=data.get("title", ""), start=data.get("start"), end=data.get("end"),
+            teams_url=data.get("teams_url", ""), venue=data.get("venue", ""),
+            dial_in=data.get("dial_in", ""),
+        )
+        if not data.get("start") or not data.get("end"):
+            probe.start = probe.end = None
+        if "teams_url" not in self.errors and "venue" not in self.errors:
+            try:
+                probe.clean()
+            except ValidationError as exc:
+                self.add_service_errors(exc)
+        return data
+
+    def meeting_fields(self) -> dict:
+        """The cleaned values as keyword arguments for ``meeting_schedule``/``meeting_update``."""
+        data = self.cleaned_data
+        return {
+            "title": data["title"], "start": data["start"], "end": data["end"],
+            "teams_url": data["teams_url"], "venue": data["venue"],
+            "dial_in": data["dial_in"], "description": data["description"],
+        }
+
+
+class ResponseForm(ServiceErrorsMixin, forms.Form):
+    """An attendee's answer: attending or apologies, and an optional note."""
+
+    response = forms.ChoiceField(
+        label="Can you come to this meeting?",
+        choices=[(Invitation.Response.ATTENDING, "Attending"),
+                 (Invitation.Response.APOLOGIES, "Apologies: I cannot come")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select attending or apologies."},
+    )
+    note = forms.CharField(
+        label="Note for the chairs (optional)", max_length=500, required=False,
+        help_text="For example, joining late, or who will come in your place",
+    )

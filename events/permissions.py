@@ -1,0 +1,46 @@
+"""Who may see and manage meetings, built on ``members.permissions``."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+
+from members.permissions import can_manage_group, is_active_member
+
+from . import selectors
+from .models import Invitation, Meeting
+
+
+def can_view_meeting(user, meeting: Meeting) -> bool:
+    """Active members of the meeting's group, its chairs (and its SIG's), and anyone invited.
+
+    At most three queries.
+    """
+    if not user.is_authenticated:
+        return False
+    if is_active_member(user, meeting.group) or can_manage_group(user, meeting.group):
+        return True
+    return Invitation.objects.filter(meeting=meeting, person=user, removed_at__isnull=True).exists()
+
+
+def can_manage_meeting(user, meeting: Meeting) -> bool:
+    """Only a chair (or deputy) of the meeting's group schedules, changes or cancels it."""
+    return can_manage_group(user, meeting.group)
+
+
+def get_meeting_for_viewer(user, pk: int) -> Meeting:
+    """The meeting ``pk`` if ``user`` may see it: Http404 if none, PermissionDenied otherwise."""
+    meeting = selectors.meeting_for_page(pk=pk)
+    if not can_view_meeting(user, meeting):
+        raise PermissionDenied("Only members of the group can see its meetings.")
+    return meeting
+
+
+def get_meeting_for_manager(user, pk: int) -> Meeting:
+    """The meeting ``pk`` if ``user`` chairs its group.
+
+    Raises Http404 if there is no such meeting, PermissionDenied (403) otherwise.
+    """
+    meeting = selectors.meeting_for_page(pk=pk)
+    if not can_manage_meeting(user, meeting):
+        raise PermissionDenied("Only the group's chairs can change its meetings.")
+    return meeting

@@ -1,0 +1,245 @@
+"""Calendar feeds: a person's private feed and each SIG's public feed (rules F1-F9)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from events import services
+from events.timeutil import london_to_utc
+from members.models import Membership
+from tests.events.conftest import calendar_text, messages_to, read_calendar
+from tests.factories import MembershipFactory, PersonFactory, SIGFactory
+
+pytestmark = [
+    pytest.mark.django_db,
+    # WhiteNoise warns when collectstatic has not run (no staticfiles/ in a checkout).
+    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
+]
+
+TEAMS = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_feed%40thread.v2/0"
+
+
+@pytest.fixture
+def meeting(sig, chair):
+    return services.meeting_schedule(
+        group=sig, scheduled_by=chair, title="Spring meeting",
+        start=london_to_utc(date(2027, 3, 28), time(10)),
+        end=london_to_utc(date(2027, 3, 28), time(11, 30)),
+        teams_url=TEAMS, venue="Room 1, Russells Hall Hospital", dial_in="0800 123 456",
+        description="Agenda: NAI documentation",
+    )
+
+
+@pytest.fixture
+def member(sig):
+    return Membership.objects.get(group=sig, person__email="jo.smith@nhs.net").person
+
+
+def personal_url(person) -> str:
+    return reverse("events:personal_feed", kwargs={"token": person.calendar_token})
+
+
+def group_url(group) -> str:
+    return reverse("events:group_feed", kwargs={"slug": group.slug})
+
+
+@pytest.mark.parametrize("accept", [None, "text/html", "application/json", "*/*",
+                                    "text/calendar"])
+def test_content_type_is_always_text_calendar(client, member, meeting, sig, accept):
+    headers = {"accept": accept} if accept else {}
+    for url in (personal_url(member), group_url(sig)):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/calendar; charset=utf-8"
+
+
+def test_personal_feed_properties(client, member, meeting):
+    response = client.get(personal_url(member))
+    text = response.content.decode()
+    cal, vcal = read_calendar(response.content)
+    assert "METHOD" not in cal  # F2
+    assert str(cal["X-WR-CALNAME"]) == "West Midlands Imaging Network SIG meetings"
+    assert str(cal["NAME"]) == "West Midlands Imaging Network SIG meetings"
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in text
+    assert "X-PUBLISHED-TTL:PT1H\r\n" in text
+    assert "ORGANIZER" not in text and "ATTENDEE" not in text and "RSVP" not in text  # F7
+    [event] = cal.walk("VEVENT")
+    assert str(event["UID"]) == meeting.uid  # F4: same as the invitations
+    assert event["SEQUENCE"] == 0
+    assert str(event["STATUS"]) == "CONFIRMED"
+    # A member's feed has the joining details.
+    assert TEAMS in str(event["DESCRIPTION"]) and TEAMS in str(event["LOCATION"])
+    assert "0800 123 456" in str(event["DESCRIPTION"])
+    assert len(cal.walk("VTIMEZONE")) == 1
+    assert vcal.vevent.summary.value == "Spring meeting"
+
+
+def test_public_group_feed_has_titles_and_times_only(client, sig, meeting):
+    response = client.get(group_url(sig))
+    text = response.content.decode()
+    cal, _ = read_calendar(response.content)
+    assert str(cal["X-WR-CALNAME"]) == "Paediatric Imaging SIG meetings"
+    [event] = cal.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Spring meeting"
+    for secret in ("teams.microsoft.com", "Russells Hall", "0800 123 456", "Agenda",
+                   "LOCATION", "DESCRIPTION", "URL:", "ORGANIZER", "ATTENDEE"):
+        assert secret not in text
+    assert response["Cache-Control"] == "public, no-cache"
+
+
+def test_personal_feed_lists_only_the_groups_the_person_belongs_to(client, sig, chair,
+                                                                  member, meeting):
+    other = SIGFactory(name="Musculoskeletal Imaging")
+    other_chair = MembershipFactory(group=other, role=Membership.Role.CHAIR).person
+    services.meeting_schedule(
+        group=other, scheduled_by=other_chair, title="MSK meeting",
+        start=datetime(2027, 2, 1, 10, tzinfo=UTC), end=datetime(2027, 2, 1, 11, tzinfo=UTC),
+        teams_url=TEAMS)
+    applied = SIGFactory(name="Gynaecological Imaging")
+    MembershipFactory(group=applied, person=member, status=Membership.Status.APPLIED)
+    services.meeting_schedule(
+        group=applied, scheduled_by=None, title="Gynae meeting",
+        start=datetime(2027, 2, 2, 10, tzinfo=UTC), end=datetime(2027, 2, 2, 11, tzinfo=UTC),
+        teams_url=TEAMS)
+
+    cal, _ = read_calendar(client.get(personal_url(member)).content)
+    assert [str(e["SUMMARY"]) for e in cal.walk("VEVENT")] == ["Spring meeting"]
+    MembershipFactory(group=other, person=member)
+    cal, _ = read_calendar(client.get(personal_url(member)).content)
+    assert [str(e["SUMMARY"]) for e in cal.walk("VEVENT")] == ["MSK meeting", "Spring meeting"]
+
+
+def test_unknown_and_reset_tokens_get_404(client, member, meeting):
+    assert client.get(reverse("events:personal_feed", kwargs={"token": "not-a-token"})
+                      ).status_code == 404
+    old_url = personal_url(member)
+    assert client.get(old_url).status_code == 200
+    member.calendar_token = "a-brand-new-secret-token-value-0123"
+    member.save(update_fields=["calendar_token"])
+    assert client.get(old_url).status_code == 404  # F9: revoked
+    assert client.get(personal_url(member)).status_code == 200
+
+
+def test_feed_urls_are_short_enough(member, sig):
+    # F3: under 256 characters, with the configured site address.
+    from events.feeds import feed_links
+
+    links = feed_links(personal_url(member))
+    assert links.https.startswith("https://sighub.example.nhs.uk/feeds/")
+    assert links.webcal == "webcal://" + links.https.removeprefix("https://")
+    assert len(links.https) < 256 and len(links.webcal) < 256
+
+
+def test_cancelled_meeting_stays_30_days_then_drops_out(client, sig, chair, member, meeting,
+                                                        clock):
+    clock.advance(days=1)
+    services.meeting_cancel(meeting=meeting, cancelled_by=chair)
+    for url in (personal_url(member), group_url(sig)):
+        cal, _ = read_calendar(client.get(url).content)
+        [event] = cal.walk("VEVENT")
+        assert str(event["STATUS"]) == "CANCELLED"  # F6
+        assert event["SEQUENCE"] == 1
+    clock.advance(days=29, hours=23)
+    cal, _ = read_calendar(client.get(personal_url(member)).content)
+    assert len(cal.walk("VEVENT")) == 1
+    clock.advance(hours=2)
+    for url in (personal_url(member), group_url(sig)):
+        cal, _ = read_calendar(client.get(url).content)
+        assert cal.walk("VEVENT") == []
+
+
+@pytest.mark.parametrize(
+    ("local_day", "utc_instant"),
+    [((2027, 3, 28), datetime(2027, 3, 28, 9, 0, tzinfo=UTC)),
+     ((2027, 10, 31), datetime(2027, 10, 31, 10, 0, tzinfo=UTC))],
+)
+def test_daylight_saving_instants_in_the_feed(client, sig, chair, member, local_day,
+                                              utc_instant):
+    start = london_to_utc(date(*local_day), time(10))
+    services.meeting_schedule(group=sig, scheduled_by=chair, title="DST", start=start,
+                              end=start + timedelta(hours=1), teams_url=TEAMS)
+    for url in (personal_url(member), group_url(sig)):
+        text = client.get(url).content.decode()
+        # Resolve through our VTIMEZONE alone (a TZID that tzdata does not know).
+        _, vcal = read_calendar(text.replace("Europe/London", "SIG Hub UK"))
+        assert vcal.vevent.dtstart.value.astimezone(UTC) == utc_instant
+        cal, _ = read_calendar(text)
+        assert cal.walk("VEVENT")[0]["DTSTART"].dt.astimezone(UTC) == utc_instant
+
+
+def test_feed_matches_the_invitation(client, sig, chair, member, meeting, clock,
+                                     django_capture_on_commit_callbacks):
+    clock.advance(minutes=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.meeting_update(meeting=meeting, updated_by=chair, venue="Room 2")
+    invitation, _ = read_calendar(calendar_text(messages_to(mail.outbox, member.email)[-1]))
+    feed, _ = read_calendar(client.get(personal_url(member)).content)
+    sent, listed = invitation.walk("VEVENT")[0], feed.walk("VEVENT")[0]
+    for name in ("UID", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "LOCATION", "STATUS"):
+        assert sent[name] == listed[name], name
+    assert sent["LAST-MODIFIED"].dt == listed["LAST-MODIFIED"].dt
+
+
+def test_etag_and_304(client, sig, chair, member, meeting, clock):
+    url = personal_url(member)
+    first = client.get(url)
+    etag = first["ETag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    assert first["Last-Modified"] == "Mon, 11 Jan 2027 09:00:00 GMT"
+    assert first["Cache-Control"] == "private, no-cache"
+
+    again = client.get(url)
+    assert again["ETag"] == etag  # stable: nothing rendered changed
+    not_modified = client.get(url, headers={"if-none-match": etag})
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+    assert not_modified["ETag"] == etag
+    assert client.get(url, headers={"if-none-match": f"W/{etag}"}).status_code == 304
+    assert client.get(url, headers={"if-none-match": '"other"'}).status_code == 200
+
+    clock.advance(minutes=5)
+    services.meeting_update(meeting=meeting, updated_by=chair, title="Spring meeting (moved)")
+    changed = client.get(url, headers={"if-none-match": etag})
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+    assert changed["Last-Modified"] == "Mon, 11 Jan 2027 09:05:00 GMT"
+
+    # A change to what the feed holds without any meeting changing also changes the ETag.
+    new_etag = changed["ETag"]
+    MembershipFactory(group=SIGFactory(), person=member)
+    other_meeting_group = member.memberships.exclude(group=sig).get().group
+    services.meeting_schedule(
+        group=other_meeting_group, scheduled_by=None, title="Another",
+        start=datetime(2027, 2, 1, 10, tzinfo=UTC), end=datetime(2027, 2, 1, 11, tzinfo=UTC),
+        teams_url=TEAMS)
+    assert client.get(url, headers={"if-none-match": new_etag}).status_code == 200
+
+
+def test_group_feed_etag_changes_when_a_meeting_is_edited(client, sig, chair, meeting, clock):
+    url = group_url(sig)
+    etag = client.get(url)["ETag"]
+    assert client.get(url, headers={"if-none-match": etag}).status_code == 304
+    clock.advance(minutes=1)
+    services.meeting_update(meeting=meeting, updated_by=chair,
+                            start=meeting.start + timedelta(hours=1),
+                            end=meeting.end + timedelta(hours=1))
+    response = client.get(url, headers={"if-none-match": etag})
+    assert response.status_code == 200 and response["ETag"] != etag
+
+
+def test_feeds_need_no_session_and_only_allow_get(client, member, meeting, sig):
+    response = client.get(personal_url(member))
+    assert "Set-Cookie" not in response and "sessionid" not in response.cookies
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert client.post(personal_url(member)).status_code == 405
+    assert client.head(group_url(sig)).status_code == 200
+
+
+def test_empty_feed_is_valid(client):
+    person = PersonFactory()
+    cal, _ = read_calendar(client.get(personal_url(person)).content)
+    assert cal.walk("VEVENT") == []

@@ -1,0 +1,338 @@
+"""The SIG page, the chair's page and the meeting pages: content, forms, permissions."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from events import services
+from events.models import Invitation, Meeting
+from members.models import Membership
+from tests.events.conftest import calendar_text, read_calendar
+from tests.factories import (
+    MembershipFactory,
+    PersonFactory,
+    SIGFactory,
+    TaskAndFinishFactory,
+    TrustFactory,
+)
+
+pytestmark = [
+    pytest.mark.django_db,
+    # WhiteNoise warns when collectstatic has not run (no staticfiles/ in a checkout).
+    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
+]
+
+TEAMS = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_pages%40thread.v2/0"
+
+
+@pytest.fixture
+def meeting(sig, chair):
+    return services.meeting_schedule(
+        group=sig, scheduled_by=chair, title="Spring meeting",
+        start=datetime(2027, 3, 28, 9, 0, tzinfo=UTC), end=datetime(2027, 3, 28, 10, 0, tzinfo=UTC),
+        teams_url=TEAMS, venue="Room 1, Russells Hall Hospital", dial_in="0800 123 456",
+    )
+
+
+@pytest.fixture
+def member(sig):
+    return Membership.objects.get(group=sig, person__email="jo.smith@nhs.net").person
+
+
+@pytest.fixture
+def outsider(sig):
+    """A chair of another SIG."""
+    return MembershipFactory(group=SIGFactory(), role=Membership.Role.CHAIR).person
+
+
+def schedule_data(**overrides) -> dict:
+    data = {
+        "title": "Autumn meeting", "date": "2027-10-31", "start_time": "10:00",
+        "end_time": "11:30", "teams_url": TEAMS, "venue": "", "dial_in": "",
+        "description": "Agenda to follow",
+    }
+    data.update(overrides)
+    return data
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+# --- SIG page -------------------------------------------------------------------
+
+def test_sig_page_for_a_visitor(client, sig, meeting):
+    sig.work_programme = ["Standardising paediatric MRI protocols", "NAI documentation"]
+    sig.save()
+    TaskAndFinishFactory(parent=sig, name="NAI imaging documentation", slug="nai-doc")
+    response = client.get(reverse("events:group_detail", kwargs={"slug": sig.slug}))
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "<h1>" in page and "Paediatric Imaging</h1>" in page
+    assert "Standardising paediatric MRI protocols" in page
+    assert "Dr Chair Person (chair" in page
+    assert "Spring meeting" in page and "Sunday 28 March 2027, 10am to 11am (UK time)" in page
+    assert "NAI imaging documentation" in page
+    assert reverse("members:register_interest", kwargs={"slug": sig.slug}) in page
+    assert "Register your interest" in page
+    # Public feed in both forms (F3).
+    assert "https://sighub.example.nhs.uk/sigs/paediatric-imaging/meetings.ics" in page
+    assert "webcal://sighub.example.nhs.uk/sigs/paediatric-imaging/meetings.ics" in page
+    # Counts per trust for everyone; names and joining details only for members.
+    assert "4 members of Paediatric Imaging, by trust" in page
+    assert "Amira Khan" not in page
+    assert TEAMS not in page
+    assert f'href="/meetings/{meeting.pk}/"' not in page
+
+
+def test_sig_page_for_a_member_an_applicant_and_a_chair(client, sig, chair, member, meeting):
+    client.force_login(member)
+    page = text_of(client.get(sig.get_absolute_url()))
+    assert "You are a member of this group" in page
+    assert "Register your interest" not in page
+    assert "Amira Khan" in page  # names by trust for members
+    assert f'href="/meetings/{meeting.pk}/"' in page
+    assert "#calendar" in page  # link to their own feed on My groups and calendar
+
+    applicant = PersonFactory(full_name="Ann Applicant")
+    MembershipFactory(group=sig, person=applicant, status=Membership.Status.APPLIED)
+    client.force_login(applicant)
+    page = text_of(client.get(sig.get_absolute_url()))
+    assert "Applied" in page and "You registered your interest on" in page
+    assert "Register your interest" not in page
+
+    client.force_login(chair)
+    page = text_of(client.get(sig.get_absolute_url()))
+    assert reverse("events:chair_dashboard", kwargs={"slug": sig.slug}) in page
+
+
+def test_members_grouped_by_trust_with_counts(client, sig, member):
+    trust = TrustFactory(name="Aardvark Hospitals NHS Trust")
+    for _ in range(3):
+        MembershipFactory(group=sig, person=PersonFactory(trust=trust))
+    client.force_login(member)
+    response = client.get(sig.get_absolute_url())
+    groups = response.context["members_by_trust"]
+    assert groups[0].name == "Aardvark Hospitals NHS Trust" and groups[0].count == 3
+    assert sum(g.count for g in groups) == 7
+    assert "7 members of Paediatric Imaging, by trust" in text_of(response)
+
+
+def test_unknown_sig_is_404(client, db):
+    assert client.get(reverse("events:group_detail", kwargs={"slug": "nope"})).status_code == 404
+
+
+# --- chair's page -----------------------------------------------------------------
+
+def test_chair_page_lists_applications_with_decision_forms(client, sig, chair, meeting):
+    applicant = PersonFactory(full_name="Ann Applicant")
+    application = MembershipFactory(group=sig, person=applicant,
+                                    status=Membership.Status.APPLIED, note="I run the MRI list")
+    client.force_login(chair)
+    response = client.get(reverse("events:chair_dashboard", kwargs={"slug": sig.slug}))
+    assert response.status_code == 200
+    page = text_of(response)
+    action = reverse("members:application_decide", kwargs={"pk": application.pk})
+    form = re.search(rf'<form method="post" action="{action}".*?</form>', page).group(0)
+    assert 'name="decision" value="approve"' in form
+    assert 'name="decision" value="decline"' in form
+    assert "csrfmiddlewaretoken" in form
+    assert "I run the MRI list" in page
+    assert 'action="/sigs/paediatric-imaging/meetings/new/"' in page
+    assert reverse("events:meeting_edit", kwargs={"pk": meeting.pk}) in page
+    assert reverse("events:meeting_cancel", kwargs={"pk": meeting.pk}) in page
+    assert "0 attending, 0 apologies, of 4 invited" in page
+
+
+def test_chair_schedules_a_meeting_in_uk_time(client, sig, chair,
+                                              django_capture_on_commit_callbacks):
+    client.force_login(chair)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("events:meeting_schedule", kwargs={"slug": sig.slug}),
+                               schedule_data())
+    meeting = Meeting.objects.get()
+    assert response.status_code == 302 and response["Location"] == meeting.get_absolute_url()
+    # 10:00 on the last Sunday of October 2027 is GMT: 10:00 UTC.
+    assert meeting.start == datetime(2027, 10, 31, 10, 0, tzinfo=UTC)
+    assert meeting.end == datetime(2027, 10, 31, 11, 30, tzinfo=UTC)
+    assert meeting.created_by == chair
+    assert len(mail.outbox) == 4
+    cal, _ = read_calendar(calendar_text(mail.outbox[0]))
+    assert "DTSTART;TZID=Europe/London:20271031T100000" in calendar_text(mail.outbox[0])
+    assert str(cal["METHOD"]) == "REQUEST"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field_id", "message"),
+    [
+        ({"end_time": "09:00"}, "id_end_time", "The end time must be after the start time."),
+        ({"teams_url": "", "venue": ""}, "id_teams_url",
+         "Give a Microsoft Teams link or a venue (or both)."),
+        ({"date": "2027-01-01"}, "id_date", "The meeting must start in the future."),
+        ({"teams_url": "https://zoom.us/j/1"}, "id_teams_url", "Microsoft Teams meeting link"),
+        ({"date": "2027-03-28", "start_time": "01:30"}, "id_start_time",
+         "does not exist in the UK"),
+        ({"title": ""}, "id_title", "This field is required."),
+        ({"date": "31/02/2027"}, "id_date", "Enter a valid date."),
+    ],
+)
+def test_schedule_errors_use_the_error_summary(client, sig, chair, overrides, field_id, message):
+    client.force_login(chair)
+    response = client.post(reverse("events:meeting_schedule", kwargs={"slug": sig.slug}),
+                           schedule_data(**overrides))
+    assert response.status_code == 200
+    page = text_of(response)
+    assert '<div class="nhsuk-error-summary"' in page
+    summary = re.search(r'nhsuk-error-summary__list">(.*?)</ul>', page).group(1)
+    assert f'href="#{field_id}"' in summary
+    assert message in summary
+    assert "nhsuk-form-group--error" in page
+    assert f'id="{field_id}-error"' in page
+    assert response.context["form"].data["title"] == schedule_data(**overrides)["title"]
+    assert "<title>Error:" in page
+    assert not Meeting.objects.exists()
+    assert mail.outbox == []
+
+
+def test_all_problems_are_shown_at_once(client, sig, chair):
+    client.force_login(chair)
+    response = client.post(reverse("events:meeting_schedule", kwargs={"slug": sig.slug}),
+                           schedule_data(end_time="09:00", teams_url="https://zoom.us/j/1"))
+    summary = re.search(r'nhsuk-error-summary__list">(.*?)</ul>', text_of(response)).group(1)
+    assert summary.count("<li>") == 2
+    assert 'href="#id_end_time"' in summary and 'href="#id_teams_url"' in summary
+
+
+def test_chair_edits_a_meeting_and_members_get_the_update(client, sig, chair, meeting, clock,
+                                                         django_capture_on_commit_callbacks):
+    client.force_login(chair)
+    url = reverse("events:meeting_edit", kwargs={"pk": meeting.pk})
+    form = client.get(url).context["form"]
+    assert form.initial["start_time"].strftime("%H:%M") == "10:00"  # shown in UK time
+    assert form.initial["date"].isoformat() == "2027-03-28"
+
+    unchanged = {"title": "Spring meeting", "date": "2027-03-28", "start_time": "10:00",
+                 "end_time": "11:00", "teams_url": TEAMS, "venue": "Room 1, Russells Hall Hospital",
+                 "dial_in": "0800 123 456", "description": ""}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, unchanged, follow=True)
+    assert "Nothing changed, so no update was sent." in text_of(response)
+    assert mail.outbox == []
+
+    clock.advance(minutes=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {**unchanged, "start_time": "14:00", "end_time": "15:00"})
+    assert response.status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.start == datetime(2027, 3, 28, 13, 0, tzinfo=UTC)
+    assert meeting.sequence == 1
+    assert len(mail.outbox) == 4
+    cal, _ = read_calendar(calendar_text(mail.outbox[0]))
+    assert cal.walk("VEVENT")[0]["SEQUENCE"] == 1
+
+
+def test_chair_cancels_after_confirming(client, sig, chair, meeting,
+                                        django_capture_on_commit_callbacks):
+    client.force_login(chair)
+    url = reverse("events:meeting_cancel", kwargs={"pk": meeting.pk})
+    page = text_of(client.get(url))
+    assert "Are you sure you want to cancel this meeting?" in page
+    meeting.refresh_from_db()
+    assert not meeting.is_cancelled  # a GET changes nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
+    assert response.status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.is_cancelled
+    assert {m.message().get_content_type() for m in mail.outbox} == {"multipart/mixed"}
+    assert all("method=CANCEL" in str(m.message()).replace('"', "") for m in mail.outbox)
+    assert "Cancelled" in text_of(client.get(meeting.get_absolute_url()))
+
+
+# --- permissions --------------------------------------------------------------------
+
+def manager_requests(sig, meeting):
+    return [
+        ("get", reverse("events:chair_dashboard", kwargs={"slug": sig.slug}), None),
+        ("post", reverse("events:meeting_schedule", kwargs={"slug": sig.slug}), schedule_data()),
+        ("get", reverse("events:meeting_edit", kwargs={"pk": meeting.pk}), None),
+        ("post", reverse("events:meeting_edit", kwargs={"pk": meeting.pk}), schedule_data()),
+        ("get", reverse("events:meeting_cancel", kwargs={"pk": meeting.pk}), None),
+        ("post", reverse("events:meeting_cancel", kwargs={"pk": meeting.pk}), {}),
+    ]
+
+
+@pytest.mark.parametrize("who", ["member", "outsider", "staff"])
+def test_only_chairs_of_the_sig_manage_its_meetings(client, sig, meeting, member, outsider, who):
+    person = {"member": member, "outsider": outsider,
+              "staff": PersonFactory(is_staff=True)}[who]
+    client.force_login(person)
+    for method, url, data in manager_requests(sig, meeting):
+        response = getattr(client, method)(url, data or {})
+        assert response.status_code == 403, (method, url)
+    meeting.refresh_from_db()
+    assert not meeting.is_cancelled and meeting.sequence == 0
+    assert Meeting.objects.count() == 1
+
+
+def test_signed_out_people_are_sent_to_sign_in(client, sig, meeting):
+    urls = [url for _, url, _ in manager_requests(sig, meeting)]
+    urls += [meeting.get_absolute_url()]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_login") + "?next=")
+    response = client.post(reverse("events:meeting_respond", kwargs={"pk": meeting.pk}),
+                           {"response": "attending"})
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_meeting_page_is_for_members_and_chairs(client, sig, chair, member, outsider, meeting):
+    url = meeting.get_absolute_url()
+    client.force_login(outsider)
+    assert client.get(url).status_code == 403
+    client.force_login(PersonFactory())
+    assert client.get(url).status_code == 403
+
+    client.force_login(member)
+    page = text_of(client.get(url))
+    assert "Sunday 28 March 2027, 10am to 11am (UK time)" in page
+    assert TEAMS in page and "Room 1, Russells Hall Hospital" in page and "0800 123 456" in page
+    assert 'value="attending"' in page and 'value="apologies"' in page
+    assert "Everyone's answers" not in page
+
+    client.force_login(chair)
+    page = text_of(client.get(url))
+    assert "Everyone's answers" in page
+    assert "Smith, Jo &quot;JJ&quot;" in page
+
+
+def test_member_answers_and_chair_sees_it(client, sig, chair, member, meeting):
+    client.force_login(member)
+    url = reverse("events:meeting_respond", kwargs={"pk": meeting.pk})
+    response = client.post(url, {})
+    assert response.status_code == 200
+    assert 'href="#id_response_0"' in text_of(response)
+    assert "Select attending or apologies." in text_of(response)
+
+    response = client.post(url, {"response": "apologies", "note": "On leave"})
+    assert response.status_code == 302
+    invitation = Invitation.objects.get(meeting=meeting, person=member)
+    assert (invitation.response, invitation.note) == ("apologies", "On leave")
+    page = text_of(client.get(meeting.get_absolute_url()))
+    assert 'value="apologies" checked' in page
+
+    client.force_login(chair)
+    page = text_of(client.get(meeting.get_absolute_url()))
+    assert "0 attending, 1 apologies, 3 not answered yet." in page
+    assert "On leave" in page
+
+    # A chair who is not invited (e.g. of the parent SIG) cannot answer.
+    client.force_login(outsider_chair := PersonFactory())
+    MembershipFactory(group=sig, person=outsider_chair, status=Membership.Status.APPLIED)
+    assert client.post(url, {"response": "attending"}).status_code == 403

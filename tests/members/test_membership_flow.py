@@ -15,11 +15,7 @@ from tests.factories import (
     TrustFactory,
 )
 
-pytestmark = [
-    pytest.mark.django_db,
-    # WhiteNoise warns when STATIC_ROOT has not been collected (as in a fresh checkout).
-    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -18,11 +18,7 @@ from tests.factories import (
     TrustFactory,
 )
 
-pytestmark = [
-    pytest.mark.django_db,
-    # WhiteNoise warns when STATIC_ROOT has not been collected (as in a fresh checkout).
-    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
-]
+pytestmark = pytest.mark.django_db
 
 
 def main_of(response) -> str:

@@ -13,11 +13,7 @@ from django.urls import reverse
 from members.models import Person
 from tests.factories import PersonFactory
 
-pytestmark = [
-    pytest.mark.django_db,
-    # WhiteNoise warns when STATIC_ROOT has not been collected (as in a fresh checkout).
-    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)

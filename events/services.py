@@ -97,6 +97,7 @@ def _queue_invitation_emails(
         "meeting": meeting,
         "group": meeting.group,
         "kind": kind,
+        "is_request": method == METHOD_REQUEST,
         "when": format_when(meeting.start, meeting.end),
         "date": format_date(meeting.start),
         "network_name": settings.NETWORK_MAILBOX_NAME,

@@ -443,3 +443,28 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(
             raise RuntimeError
     assert callbacks == []
     assert mail.outbox == []
+
+
+def test_folding_never_splits_a_utf8_character(schedule):
+    title = "Imagerie pédiatrique – réunion de printemps " * 3
+    schedule(title=title.strip(), description="Café – ½ day ✓ " * 20)
+    message = mail.outbox[0]
+    attachment = next(p for p in parsed(message).walk() if p.get_filename() == "invite.ics")
+    raw = attachment.get_payload(decode=True)
+    for line in raw.split(b"\r\n"):
+        assert len(line) <= 75
+        line.decode("utf-8")  # raises if a fold fell inside a character (X1)
+    cal, _ = read_calendar(raw)
+    assert str(the_event(cal)["SUMMARY"]) == title.strip()
+
+
+def test_cancellation_email_has_no_joining_details(schedule, chair, committed):
+    meeting = schedule()
+    mail.outbox.clear()
+    committed(services.meeting_cancel, meeting=meeting, cancelled_by=chair)
+    root = parsed(mail.outbox[0])
+    for body in (root.get_body(preferencelist=("plain",)).get_content(),
+                 root.get_body(preferencelist=("html",)).get_content()):
+        assert "has been cancelled" in body
+        assert "Sunday 28 March 2027, 10am to 11:30am (UK time)" in body
+        assert TEAMS not in body and "answer" not in body.lower()

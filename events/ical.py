@@ -206,7 +206,8 @@ def invitation_calendar(
             attendee when ``attendees`` is just them).
         attendees: every ATTENDEE to list (rule U3: the full list), each
             written ``CN=..;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=..;
-            RSVP=TRUE:mailto:<address>`` (rule I4).
+            RSVP=TRUE:mailto:<address>`` (rule I4). In a REQUEST the
+            recipient's own line is always PARTSTAT=NEEDS-ACTION.
         recipient: the address in the email's To:, which must be one of the
             attendees' addresses, exactly (Outlook greys out the answer
             buttons otherwise).
@@ -242,7 +243,10 @@ def invitation_calendar(
         address.params["cn"] = _cn(attendee.name) or attendee.email
         address.params["cutype"] = "INDIVIDUAL"
         address.params["role"] = "REQ-PARTICIPANT"
-        address.params["partstat"] = attendee.partstat
+        # I4: a REQUEST asks its recipient for an answer (NEEDS-ACTION); the
+        # others' PARTSTAT shows the answers they gave on SIG Hub.
+        own_line = method == METHOD_REQUEST and attendee.email == recipient
+        address.params["partstat"] = "NEEDS-ACTION" if own_line else attendee.partstat
         address.params["rsvp"] = "TRUE"
         event.add("attendee", address)
     cal.add_component(event)

@@ -266,7 +266,10 @@ def test_time_change_asks_for_answers_again(schedule, chair, clock, committed):
     assert invitation.response == "attending"  # a new title keeps answers
     cal = read_calendar(calendar_text(messages_to(mail.outbox, "chair@nhs.net")[-1]))[0]
     ben = next(a for a in the_event(cal)["ATTENDEE"] if "ben.ode" in str(a))
-    assert ben.params["PARTSTAT"] == "ACCEPTED"
+    assert ben.params["PARTSTAT"] == "ACCEPTED"  # others see the answer given on SIG Hub
+    cal = read_calendar(calendar_text(messages_to(mail.outbox, "ben.ode@uhb.nhs.uk")[-1]))[0]
+    ben = next(a for a in the_event(cal)["ATTENDEE"] if "ben.ode" in str(a))
+    assert ben.params["PARTSTAT"] == "NEEDS-ACTION"  # the recipient is asked (I4)
 
     committed(services.meeting_update, meeting=meeting, updated_by=chair,
               start=meeting.start + timedelta(days=1), end=meeting.end + timedelta(days=1))

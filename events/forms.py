@@ -61,11 +61,11 @@ class MeetingForm(ServiceErrorsMixin, forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     start_time = forms.TimeField(
-        label="Start time", help_text="UK time, 24-hour clock. For example, 14:00",
+        label="Start time", help_text="UK time. For example, 14:00",
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     end_time = forms.TimeField(
-        label="End time", help_text="UK time, 24-hour clock. For example, 15:30",
+        label="End time", help_text="UK time. For example, 15:30",
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     teams_url = forms.CharField(

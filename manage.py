@@ -6,7 +6,7 @@ import sys
 
 
 def main() -> None:
-    if sys.version_info < (3, 12):
+    if sys.version_info < (3, 12):  # noqa: UP036 - a clear message for the wrong Python
         sys.exit(
             f"SIG Hub needs Python 3.12 or newer; this is {sys.version.split()[0]}.\n"
             "Use the project's virtual environment (make install creates .venv with the "

@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-if sys.version_info < (3, 12):  # pragma: no cover - guarded again by the Makefile
+if sys.version_info < (3, 12):  # noqa: UP036 - a clear message for the wrong Python
     raise ImproperlyConfigured(
         "SIG Hub needs Python 3.12 or newer (Django 6.1 does). "
         "Run `make install`, which uses the .python-version file, or install Python 3.12."

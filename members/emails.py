@@ -28,7 +28,7 @@ def is_nhs_address(address: str) -> bool:
 
 
 def allowed_domains_text() -> str:
-    """A human phrase listing the allowed domains, e.g. ``"@nhs.net or an address ending .nhs.uk"``."""
+    """The allowed domains as a phrase: ``"@nhs.net or an address ending .nhs.uk"``."""
     parts = [f"@{d}" for d in settings.ALLOWED_EMAIL_DOMAINS]
     parts += [f"an address ending {s if s.startswith('.') else '.' + s}"
               for s in settings.ALLOWED_EMAIL_DOMAIN_SUFFIXES]

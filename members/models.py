@@ -199,12 +199,12 @@ class Group(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("events:group_detail", kwargs={"slug": self.slug})
+
     @property
     def is_sig(self) -> bool:
         return self.kind == self.Kind.SIG
-
-    def get_absolute_url(self) -> str:
-        return reverse("events:group_detail", kwargs={"slug": self.slug})
 
 
 class Membership(models.Model):

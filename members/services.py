@@ -74,7 +74,8 @@ def membership_apply(
     person.save(update_fields=["trust", "staff_group"])
     existing = current_membership(person=person, group=group)
     if existing is not None:
-        state = "a member" if existing.status == Membership.Status.ACTIVE else "waiting for a decision"
+        active = existing.status == Membership.Status.ACTIVE
+        state = "a member" if active else "waiting for a decision"
         raise ValidationError(f"You are already {state} in {group.name}.")
     try:
         with transaction.atomic():
@@ -91,9 +92,8 @@ def _decide(*, membership: Membership, decided_by: Person, status: str) -> Membe
     membership = Membership.objects.select_for_update().select_related(
         "person", "group").get(pk=membership.pk)
     if membership.status != Membership.Status.APPLIED:
-        raise ValidationError(
-            f"This application has already been decided ({membership.get_status_display().lower()})."
-        )
+        decided = membership.get_status_display().lower()
+        raise ValidationError(f"This application has already been decided ({decided}).")
     membership.status = status
     membership.decided_by = decided_by
     membership.decided_at = timezone.now()

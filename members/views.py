@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -226,8 +225,3 @@ def calendar_reset(request):
         "to your calendar app.",
     )
     return redirect(reverse("members:my_memberships") + "#calendar")
-
-
-@login_required
-def network_office(request):
-    return HttpResponse("Network office")

@@ -65,6 +65,25 @@ def render_email(template: str, context: dict, *, to: str, **extra) -> OutgoingE
     return OutgoingEmail(to=to, subject=subject, text=text, html=html, **extra)
 
 
+class CalendarEmail(EmailMultiAlternatives):
+    """A message whose ``text/calendar`` parts carry ``method=`` unquoted.
+
+    Python's email package writes ``method="REQUEST"``; that is valid MIME, but
+    rule I1 (and Exchange's own invitations) use the token form
+    ``text/calendar; charset="utf-8"; method=REQUEST``, so we write exactly that.
+    """
+
+    def message(self, *args, **kwargs):
+        msg = super().message(*args, **kwargs)
+        for part in msg.walk():
+            if part.get_content_type() == "text/calendar":
+                method = part.get_param("method")
+                del part["Content-Type"]
+                # set_raw keeps the value as written (no re-quoting on output).
+                part.set_raw("Content-Type", f'text/calendar; charset="utf-8"; method={method}')
+        return msg
+
+
 def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
     """Turn an :class:`OutgoingEmail` into a Django message From the network mailbox.
 
@@ -74,7 +93,7 @@ def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
     ``Auto-Submitted: auto-generated`` (RFC 3834).
     """
     headers = {"Auto-Submitted": "auto-generated", **email.headers}
-    message = EmailMultiAlternatives(
+    message = CalendarEmail(
         subject=email.subject,
         body=email.text,
         from_email=settings.DEFAULT_FROM_EMAIL,

@@ -14,7 +14,6 @@ from tests.factories import MembershipFactory, PersonFactory
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
 ]
 
 TEAMS = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_a11y%40thread.v2/0"

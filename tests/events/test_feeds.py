@@ -14,11 +14,7 @@ from members.models import Membership
 from tests.events.conftest import calendar_text, messages_to, read_calendar
 from tests.factories import MembershipFactory, PersonFactory, SIGFactory
 
-pytestmark = [
-    pytest.mark.django_db,
-    # WhiteNoise warns when collectstatic has not run (no staticfiles/ in a checkout).
-    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
-]
+pytestmark = pytest.mark.django_db
 
 TEAMS = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_feed%40thread.v2/0"
 

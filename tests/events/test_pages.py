@@ -21,11 +21,7 @@ from tests.factories import (
     TrustFactory,
 )
 
-pytestmark = [
-    pytest.mark.django_db,
-    # WhiteNoise warns when collectstatic has not run (no staticfiles/ in a checkout).
-    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
-]
+pytestmark = pytest.mark.django_db
 
 TEAMS = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_pages%40thread.v2/0"
 

@@ -18,10 +18,7 @@ from tests.factories import (
     TrustFactory,
 )
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
-]
+pytestmark = pytest.mark.django_db
 
 TEAMS = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_q%40thread.v2/0"
 

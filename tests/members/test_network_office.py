@@ -16,11 +16,7 @@ NETWORK_FILE = Path(settings.BASE_DIR) / "members" / "data" / "wmin-network.json
 OFFICE_URL = reverse("members:network_office")
 IMPORT_URL = reverse("members:import_interest")
 
-pytestmark = [
-    pytest.mark.django_db,
-    # WhiteNoise warns when collectstatic has not been run; tests do not need it.
-    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)

@@ -18,12 +18,7 @@ from tests.factories import (
     TrustFactory,
 )
 
-pytestmark = [
-    pytest.mark.django_db,
-    # WhiteNoise warns when STATIC_ROOT has not been collected (as in a fresh checkout); it
-    # names the caller (stacklevel=3), so pyproject's "whitenoise.base" filter misses it.
-    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
-]
+pytestmark = pytest.mark.django_db
 
 
 def main_of(response) -> str:

@@ -13,12 +13,7 @@ from django.urls import reverse
 from members.models import Person
 from tests.factories import PersonFactory
 
-pytestmark = [
-    pytest.mark.django_db,
-    # WhiteNoise warns when STATIC_ROOT has not been collected (as in a fresh checkout); it
-    # names the caller (stacklevel=3), so pyproject's "whitenoise.base" filter misses it.
-    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)

@@ -63,3 +63,21 @@ def test_queued_mail_is_sent_after_commit_and_never_after_rollback():
         queue_email(OutgoingEmail(to="lost@nhs.net", subject="Lost", text="t"))
         raise Boom
     assert [m.to for m in mail.outbox] == [["kept@nhs.net"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_database_backend_mail_waits_for_db_worker(settings):
+    """Production path: the message is a django-tasks-db row until `db_worker` sends it."""
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with transaction.atomic():
+        queue_email(OutgoingEmail(to="queued@nhs.net", subject="Queued", text="t"))
+    assert mail.outbox == []
+    assert DBTaskResult.objects.count() == 1
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    assert [m.to for m in mail.outbox] == [["queued@nhs.net"]]
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"

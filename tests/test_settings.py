@@ -17,7 +17,8 @@ def run_settings(**env) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c",
          "import django; django.setup(); from django.conf import settings; "
-         "print(settings.DATABASES['default']['ENGINE']); print(settings.MAILERS['default']['BACKEND']); "
+         "print(settings.DATABASES['default']['ENGINE']); "
+         "print(settings.MAILERS['default']['BACKEND']); "
          "print(settings.TASKS['default']['BACKEND']); print(settings.ALLOWED_HOSTS)"],
         cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60, check=False,
     )

@@ -125,14 +125,9 @@ def expect_errors(page) -> None:
 
 
 def choose_file(page, label: str, path: Path) -> None:
-    """Choose a file as a person would: click the labelled control, answer the file chooser.
-
-    (NHS.UK frontend's file upload replaces the input with a drop-zone button.)
-    """
-    with page.expect_file_chooser() as chooser:
-        page.get_by_role("button", name=label).click()
-    chooser.value.set_files(path)
-    expect(page.get_by_text(path.name)).to_be_visible()
+    """Choose a file in the labelled native file input, as a person picking it would."""
+    page.get_by_label(label).set_input_files(path)
+    expect(page.get_by_label(label)).to_have_value(f"C:\\fakepath\\{path.name}")
 
 
 # --- The pages ------------------------------------------------------------------------

@@ -21,7 +21,7 @@ run: install
 	$(PY) manage.py load_network members/data/wmin-network.json
 	@echo ""
 	@echo "SIG Hub is at http://localhost:$(PORT)/ - emails (with sign-in codes) print in this terminal."
-	$(PY) manage.py runserver $(PORT)
+	SITE_URL=$${SITE_URL:-http://localhost:$(PORT)} $(PY) manage.py runserver $(PORT)
 
 ## The background worker, for TASK_BACKEND=database.
 worker: install

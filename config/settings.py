@@ -258,4 +258,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Django's own config gives "django" a console handler too: let it
+    # propagate to root instead, so each line is printed once.
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }

@@ -33,7 +33,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 ## Run the whole test suite (SQLite unless DATABASE_URL says otherwise), browser tests included.
 test: install node_modules/.package-lock.json
-	scripts/ensure-chromium
+	scripts/ensure-test-tools
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -88,12 +88,20 @@ def membership_apply(
     return membership
 
 
+# Why an application can no longer be decided, by its status.
+_ALREADY_DECIDED = {
+    Membership.Status.ACTIVE: "This application has already been approved.",
+    Membership.Status.DECLINED: "This application has already been declined.",
+    Membership.Status.LEFT: "This application was withdrawn: the person has left the group.",
+}
+
+
 def _decide(*, membership: Membership, decided_by: Person, status: str) -> Membership:
     membership = Membership.objects.select_for_update().select_related(
         "person", "group").get(pk=membership.pk)
     if membership.status != Membership.Status.APPLIED:
-        decided = membership.get_status_display().lower()
-        raise ValidationError(f"This application has already been decided ({decided}).")
+        raise ValidationError(_ALREADY_DECIDED.get(
+            membership.status, "This application has already been decided."))
     membership.status = status
     membership.decided_by = decided_by
     membership.decided_at = timezone.now()

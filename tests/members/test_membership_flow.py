@@ -5,6 +5,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from members import services
 from members.models import Group, Membership, Person
 from tests.factories import (
     ICBFactory,
@@ -186,22 +187,42 @@ def test_an_unsafe_next_is_ignored(client, sig, chair, application):
     assert response.url == chair_page(sig)
 
 
+@pytest.mark.parametrize(("first", "second", "message", "status"), [
+    ("approve", "decline", "This application has already been approved.",
+     Membership.Status.ACTIVE),
+    ("decline", "approve", "This application has already been declined.",
+     Membership.Status.DECLINED),
+    ("approve", "approve", "This application has already been approved.",
+     Membership.Status.ACTIVE),
+])
 def test_an_already_decided_application_gives_a_clear_message(
     client, sig, chair, application, django_capture_on_commit_callbacks,
+    first, second, message, status,
 ):
     client.force_login(chair)
     url = reverse("members:application_decide", kwargs={"pk": application.pk})
-    client.post(url, {"decision": "approve", "next": "/"})
+    client.post(url, {"decision": first, "next": "/"})
     mail.outbox = []
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"decision": "decline", "next": "/"}, follow=True)
+        response = client.post(url, {"decision": second, "next": "/"}, follow=True)
 
     assert response.status_code == 200
-    assert any("already been decided" in m for m in messages_of(response))
+    assert message in messages_of(response)
     application.refresh_from_db()
-    assert application.status == Membership.Status.ACTIVE
+    assert application.status == status
     assert mail.outbox == []
+
+
+def test_a_withdrawn_application_cannot_be_decided(client, sig, chair, application, person):
+    services.membership_leave(membership=application, ended_by=person)
+    client.force_login(chair)
+
+    response = client.post(reverse("members:application_decide", kwargs={"pk": application.pk}),
+                           {"decision": "approve", "next": "/"}, follow=True)
+
+    assert ("This application was withdrawn: the person has left the group."
+            in messages_of(response))
 
 
 def test_a_decision_must_be_approve_or_decline(client, chair, application):

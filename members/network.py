@@ -491,9 +491,13 @@ def _write(clean: _Clean) -> LoadReport:
 
 @dataclass
 class TrustCounts:
-    """One trust's row on the network office page: (active, pending) per SIG, in SIG order."""
+    """One trust's row on the network office page: (active, pending) per SIG, in SIG order.
 
-    trust: Trust
+    ``trust`` is None for the "Trust not given" row: people with no trust on
+    their profile (chairs appointed with ``set_chair``, for example).
+    """
+
+    trust: Trust | None
     per_sig: list[tuple[int, int]]
 
     @property
@@ -519,15 +523,20 @@ class ICBCounts:
 
 @dataclass
 class Representation:
-    """Membership across the network: SIGs (the columns) and ICBs with their trusts (rows)."""
+    """Membership across the network: SIGs (the columns) and ICBs with their trusts (rows).
+
+    ``no_trust`` counts the people with no trust on their profile, so the
+    network totals include everyone (they match the home page's counts).
+    """
 
     sigs: list[Group]
     icbs: list[ICBCounts]
+    no_trust: TrustCounts
 
     @property
     def per_sig(self) -> list[tuple[int, int]]:
-        """Network totals per SIG: (active members, pending applications)."""
-        return _sum_columns([icb.per_sig for icb in self.icbs]) or [(0, 0) for _ in self.sigs]
+        """Network totals per SIG: (active members, pending applications), everyone counted."""
+        return _sum_columns([*(icb.per_sig for icb in self.icbs), self.no_trust.per_sig])
 
     @property
     def sig_totals(self) -> list[tuple[Group, tuple[int, int]]]:
@@ -551,13 +560,25 @@ def network_representation() -> Representation:
     """Count active members and pending applications per SIG for every trust, grouped by ICB.
 
     A person counts for the trust on their profile (``Person.trust``); people
-    with no trust are not in the table. Two queries whatever the numbers of
-    trusts, SIGs and people: the SIGs, then every trust with one conditional
-    ``Count`` annotation per SIG and status.
+    with no trust count in :attr:`Representation.no_trust` ("Trust not
+    given"), and in the network totals. Two queries whatever the numbers of
+    trusts, SIGs and people: the SIGs with their counts of people with no
+    trust, then every trust with one conditional ``Count`` annotation per SIG
+    and status.
 
     Returns a :class:`Representation`; ICBs and trusts in name order.
     """
-    sigs = list(Group.objects.filter(kind=Group.Kind.SIG).order_by("position", "name"))
+    no_trust = Q(memberships__person__trust__isnull=True)
+    sigs = list(
+        Group.objects.filter(kind=Group.Kind.SIG)
+        .annotate(
+            active_no_trust=Count("memberships", filter=no_trust & Q(
+                memberships__status=Membership.Status.ACTIVE)),
+            pending_no_trust=Count("memberships", filter=no_trust & Q(
+                memberships__status=Membership.Status.APPLIED)),
+        )
+        .order_by("position", "name")
+    )
     annotations = {}
     for sig in sigs:
         for status, prefix in ((Membership.Status.ACTIVE, "active"),
@@ -578,4 +599,5 @@ def network_representation() -> Representation:
             per_sig=[(getattr(trust, f"active_{sig.pk}"), getattr(trust, f"pending_{sig.pk}"))
                      for sig in sigs],
         ))
-    return Representation(sigs=sigs, icbs=icbs)
+    return Representation(sigs=sigs, icbs=icbs, no_trust=TrustCounts(
+        trust=None, per_sig=[(sig.active_no_trust, sig.pending_no_trust) for sig in sigs]))

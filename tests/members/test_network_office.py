@@ -1,10 +1,12 @@
 """The network office pages: representation across the trusts, and the Forms upload."""
 
+import io
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 
 from members.models import Group, Membership, Person, Trust
@@ -112,6 +114,55 @@ def test_office_page_shows_the_table(office):
     assert rep.per_sig[0] == (3, 2)
 
 
+def add_people_with_no_trust(count: int, *, status=Membership.Status.ACTIVE,
+                             slug="paediatric-imaging"):
+    group = Group.objects.get(slug=slug)
+    for _ in range(count):
+        MembershipFactory(person=PersonFactory(trust=None), group=group, status=status)
+
+
+def test_people_with_no_trust_are_counted_and_in_the_network_totals():
+    call_command("set_chair", sig="paediatric-imaging", email="new.chair@nhs.net",
+                 stdout=io.StringIO())
+    add_people_with_no_trust(1, status=Membership.Status.APPLIED, slug="gynaecological-imaging")
+    add_people(2)
+
+    rep = network_representation()
+
+    assert rep.no_trust.trust is None
+    assert rep.no_trust.per_sig == [(1, 0), (0, 0), (0, 1)]
+    assert (rep.no_trust.active, rep.no_trust.pending) == (1, 1)
+    assert rep.per_sig == [(3, 0), (0, 0), (0, 1)]
+
+
+def test_network_totals_match_the_home_page_counts(client, office):
+    call_command("set_chair", sig="paediatric-imaging", email="new.chair@nhs.net",
+                 stdout=io.StringIO())
+    add_people_with_no_trust(2, slug="musculoskeletal-imaging")
+    add_people(3)
+
+    home_sigs = client.get(reverse("members:home")).context["sigs"]
+    rep = office.get(OFFICE_URL).context["representation"]
+
+    assert [sig.active_members for sig in home_sigs] == [active for active, _ in rep.per_sig]
+    assert [active for active, _ in rep.per_sig] == [4, 2, 0]
+
+
+def test_office_page_shows_the_trust_not_given_row(office):
+    add_people_with_no_trust(2)
+    add_people_with_no_trust(1, status=Membership.Status.APPLIED)
+
+    html = office.get(OFFICE_URL).content.decode()
+
+    row = html.split('scope="row">Trust not given</th>', 1)[1].split("</tr>", 1)[0]
+    cells = [c.split("</td>")[0] for c in row.split('nhsuk-table__cell--numeric">')[1:]]
+    assert cells == ["2", "1", "0", "0", "0", "0", "2", "1"]
+    totals = html.split("<h2>Network totals</h2>", 1)[1]
+    paediatric = totals.split('scope="row">Paediatric Imaging</th>', 1)[1].split("</tr>", 1)[0]
+    assert '--numeric">2</td>' in paediatric
+    assert '--numeric">1</td>' in paediatric
+
+
 def _office_queries(client, django_assert_num_queries, expected):
     with django_assert_num_queries(expected):
         response = client.get(OFFICE_URL)
@@ -127,6 +178,8 @@ def test_office_page_makes_the_same_number_of_queries_at_any_size(
         for ods_code in ("RRK", "RXW", "RJE", "RLQ"):
             add_people(3, slug=slug, ods_code=ods_code)
             add_people(2, slug=slug, ods_code=ods_code, status=Membership.Status.APPLIED)
+        add_people_with_no_trust(2, slug=slug)
+        add_people_with_no_trust(1, slug=slug, status=Membership.Status.APPLIED)
     _office_queries(office, django_assert_num_queries, 4)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from .models import Invitation, Meeting
+from .models import MAX_LENGTHS, Invitation, Meeting, too_long_message
 from .timeutil import london_to_utc, to_london
 
 # Where a service error about a model field is shown on the form.
@@ -45,6 +45,27 @@ class ServiceErrorsMixin:
                 self.add_error(None, message)
 
 
+class MultilineField(forms.CharField):
+    """A textarea's text with ``\r\n`` (as browsers send it) made ``\n`` before the
+    length check, so a line break counts once, as in the browser's ``maxlength``."""
+
+    def to_python(self, value):
+        return super().to_python(value).replace("\r\n", "\n")
+
+
+def _text_field(field: str, label: str, *, required: bool = True, **kwargs) -> forms.CharField:
+    """A CharField holding at most ``MAX_LENGTHS[field]`` characters (the browser's
+    ``maxlength`` too), with NHS.UK-style messages."""
+    limit, _ = MAX_LENGTHS[field]
+    messages = {"max_length": too_long_message(field)}
+    if required:
+        messages["required"] = f"Enter a {label.lower()}"
+    field_class = MultilineField if isinstance(kwargs.get("widget"), forms.Textarea) \
+        else forms.CharField
+    return field_class(label=label, max_length=limit, required=required,
+                       error_messages=messages, **kwargs)
+
+
 class MeetingForm(ServiceErrorsMixin, forms.Form):
     """A meeting's title, time (Europe/London), place and description.
 
@@ -52,9 +73,8 @@ class MeetingForm(ServiceErrorsMixin, forms.Form):
     and end on the same day.
     """
 
-    title = forms.CharField(
-        label="Title", max_length=200,
-        help_text="For example, Paediatric Imaging SIG: spring meeting",
+    title = _text_field(
+        "title", "Title", help_text="For example, Paediatric Imaging SIG: spring meeting",
     )
     date = forms.DateField(
         label="Date", help_text="UK date. For example, 28 March 2027",
@@ -68,24 +88,23 @@ class MeetingForm(ServiceErrorsMixin, forms.Form):
         label="End time", help_text="UK time. For example, 15:30",
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
-    teams_url = forms.CharField(
-        label="Microsoft Teams link (optional if there is a venue)", max_length=1000,
-        required=False,
+    teams_url = _text_field(
+        "teams_url", "Microsoft Teams link (optional if there is a venue)", required=False,
         help_text="Starts https://teams.microsoft.com/. Copy it from the Teams meeting "
                   "you created in Outlook or Teams.",
         widget=forms.TextInput(attrs={"type": "url", "spellcheck": "false"}),
     )
-    venue = forms.CharField(
-        label="Venue (optional if there is a Teams link)", max_length=300, required=False,
+    venue = _text_field(
+        "venue", "Venue (optional if there is a Teams link)", required=False,
         help_text="Room, hospital and address",
     )
-    dial_in = forms.CharField(
-        label="Dial-in details (optional)", max_length=300, required=False,
+    dial_in = _text_field(
+        "dial_in", "Dial-in details (optional)", required=False,
         help_text="Phone number and conference ID, for joining by phone",
     )
-    description = forms.CharField(
-        label="Description (optional)", required=False,
-        help_text="The agenda or anything members should know",
+    description = _text_field(
+        "description", "Description (optional)", required=False,
+        help_text="The agenda or anything members should know, in up to 4,000 characters",
         widget=forms.Textarea(attrs={"rows": 5}),
     )
 

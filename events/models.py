@@ -33,6 +33,24 @@ def is_teams_url(url: str) -> bool:
     )
 
 
+# The longest text a meeting field may hold, and how the field is named in the
+# message when it is longer ("Description must be 4,000 characters or fewer").
+# A 1 MB description would otherwise go into every invitation and feed.
+MAX_LENGTHS = {
+    "title": (200, "Title"),
+    "teams_url": (1000, "Microsoft Teams link"),
+    "venue": (300, "Venue"),
+    "dial_in": (300, "Dial-in details"),
+    "description": (4000, "Description"),
+}
+
+
+def too_long_message(field: str) -> str:
+    """``"Description must be 4,000 characters or fewer"`` for a field of :data:`MAX_LENGTHS`."""
+    limit, label = MAX_LENGTHS[field]
+    return f"{label} must be {limit:,} characters or fewer"
+
+
 def new_meeting_uid() -> str:
     """A globally unique, never-reused iCalendar UID: ``<uuid4>@sighub``."""
     return f"{uuid.uuid4()}@sighub"
@@ -52,7 +70,7 @@ class Meeting(models.Model):
     teams_url = models.URLField("Microsoft Teams link", max_length=1000, blank=True)
     venue = models.CharField(max_length=300, blank=True, help_text="Room, hospital and address.")
     dial_in = models.CharField(max_length=300, blank=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=MAX_LENGTHS["description"][0])
     uid = models.CharField("UID", max_length=255, unique=True, default=new_meeting_uid,
                            editable=False)
     sequence = models.PositiveIntegerField("SEQUENCE", default=0)
@@ -87,6 +105,28 @@ class Meeting(models.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status == self.Status.CANCELLED
+
+    def clean_fields(self, exclude=None) -> None:
+        """Django's field checks, with our own message for text that is too long.
+
+        Django's "Ensure this value has at most 200 characters (it has 250)."
+        is replaced by "Title must be 200 characters or fewer"; the
+        description (a TextField, unchecked by Django) is held to 4,000.
+        """
+        exclude = set(exclude or ())
+        errors: dict[str, list[str]] = {}
+        for field, (limit, _label) in MAX_LENGTHS.items():
+            value = getattr(self, field)
+            if field not in exclude and value and len(value) > limit:
+                errors[field] = [too_long_message(field)]
+                exclude.add(field)
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
 
     def clean(self) -> None:
         """Check what the database constraints check, with messages a chair can act on.

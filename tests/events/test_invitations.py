@@ -471,3 +471,32 @@ def test_cancellation_email_has_no_joining_details(schedule, chair, committed):
         assert "has been cancelled" in body
         assert "Sunday 28 March 2027, 10am to 11:30am (UK time)" in body
         assert TEAMS not in body and "answer" not in body.lower()
+
+
+@pytest.mark.parametrize(
+    ("field", "limit", "message"),
+    [
+        ("title", 200, "Title must be 200 characters or fewer"),
+        ("venue", 300, "Venue must be 300 characters or fewer"),
+        ("dial_in", 300, "Dial-in details must be 300 characters or fewer"),
+        ("description", 4000, "Description must be 4,000 characters or fewer"),
+    ],
+)
+def test_text_fields_have_a_maximum_length(schedule, field, limit, message):
+    with pytest.raises(ValidationError) as error:
+        schedule(**{field: "x" * (limit + 1)})
+    assert error.value.message_dict[field] == [message]
+    assert mail.outbox == []
+    assert not Meeting.objects.exists()
+    schedule(**{field: "x" * limit})  # exactly the limit is fine
+    assert Meeting.objects.count() == 1
+
+
+def test_a_megabyte_description_is_refused_on_update_too(schedule, chair):
+    meeting = schedule()
+    with pytest.raises(ValidationError) as error:
+        services.meeting_update(meeting=meeting, updated_by=chair, description="x" * 1_000_000)
+    assert error.value.message_dict["description"] == [
+        "Description must be 4,000 characters or fewer"]
+    meeting.refresh_from_db()
+    assert meeting.sequence == 0 and len(meeting.description) < 100

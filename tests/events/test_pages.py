@@ -332,3 +332,34 @@ def test_member_answers_and_chair_sees_it(client, sig, chair, member, meeting):
     client.force_login(outsider_chair := PersonFactory())
     MembershipFactory(group=sig, person=outsider_chair, status=Membership.Status.APPLIED)
     assert client.post(url, {"response": "attending"}).status_code == 403
+
+
+# --- limits ---------------------------------------------------------------------------
+
+def test_form_fields_carry_maxlength_for_the_browser(client, sig, chair):
+    client.force_login(chair)
+    page = text_of(client.get(reverse("events:chair_dashboard", kwargs={"slug": sig.slug})))
+    assert re.search(r'<input[^>]*name="title"[^>]*maxlength="200"', page)
+    assert re.search(r'<input[^>]*name="venue"[^>]*maxlength="300"', page)
+    assert re.search(r'<input[^>]*name="dial_in"[^>]*maxlength="300"', page)
+    assert re.search(r'<textarea[^>]*name="description"[^>]*maxlength="4000"', page)
+
+
+def test_too_long_text_gets_a_clear_message(client, sig, chair):
+    client.force_login(chair)
+    response = client.post(reverse("events:meeting_schedule", kwargs={"slug": sig.slug}),
+                           schedule_data(description="x" * 1_000_000, title="t" * 201))
+    summary = re.search(r'nhsuk-error-summary__list">(.*?)</ul>', text_of(response)).group(1)
+    assert "Description must be 4,000 characters or fewer" in summary
+    assert "Title must be 200 characters or fewer" in summary
+    assert not Meeting.objects.exists()
+
+
+def test_line_breaks_count_once_as_in_the_browser(client, sig, chair):
+    # Browsers count a line break as one character for maxlength but send \r\n.
+    client.force_login(chair)
+    description = "\r\n".join(["x" * 99] * 40)  # 3,999 characters with \n
+    response = client.post(reverse("events:meeting_schedule", kwargs={"slug": sig.slug}),
+                           schedule_data(description=description))
+    assert response.status_code == 302
+    assert Meeting.objects.get().description == description.replace("\r\n", "\n")

@@ -173,7 +173,7 @@ def test_chair_schedules_a_meeting_in_uk_time(client, sig, chair,
         ({"teams_url": "https://zoom.us/j/1"}, "id_teams_url", "Microsoft Teams meeting link"),
         ({"date": "2027-03-28", "start_time": "01:30"}, "id_start_time",
          "does not exist in the UK"),
-        ({"title": ""}, "id_title", "This field is required."),
+        ({"title": ""}, "id_title", "Enter a title"),
         ({"date": "31/02/2027"}, "id_date", "Enter a valid date."),
     ],
 )

@@ -104,3 +104,31 @@ def test_non_nhs_email_is_an_error_and_writes_nothing(email):
 def test_sig_and_email_are_required():
     with pytest.raises(CommandError, match="--email"):
         call_command("set_chair", "--sig", "paediatric-imaging")
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\t\n"])
+def test_a_blank_name_is_an_error_and_writes_nothing(name):
+    with pytest.raises(CommandError) as excinfo:
+        set_chair("--sig", "paediatric-imaging", "--email", "jo.chair@nhs.net", "--name", name)
+    assert str(excinfo.value) == (
+        '--name is blank. Give the chair\'s full name, for example --name "Dr Priya Shah", '
+        "or leave --name out. Nothing was changed.")
+    assert not Person.objects.exists()
+    assert not Membership.objects.exists()
+
+
+def test_a_name_longer_than_200_characters_is_an_error_and_writes_nothing():
+    with pytest.raises(CommandError) as excinfo:
+        set_chair("--sig", "paediatric-imaging", "--email", "jo.chair@nhs.net",
+                  "--name", "J" * 201)
+    assert str(excinfo.value) == (
+        "--name is 201 characters long: a full name must be 200 characters or fewer. "
+        "Nothing was changed.")
+    assert not Person.objects.exists()
+    assert not Membership.objects.exists()
+
+
+def test_a_name_of_exactly_200_characters_is_accepted():
+    set_chair("--sig", "paediatric-imaging", "--email", "jo.chair@nhs.net",
+              "--name", "  " + "J" * 200 + "  ")
+    assert Person.objects.get().full_name == "J" * 200

@@ -5,8 +5,26 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from members.emails import allowed_domains_text, is_nhs_address
-from members.models import Group, Membership, normalise_email
+from members.models import Group, Membership, Person, normalise_email
 from members.services import membership_appoint_chair, person_get_or_create
+
+_NAME_MAX_LENGTH = Person._meta.get_field("full_name").max_length
+
+
+def _checked_name(name: str | None) -> str:
+    """``--name`` stripped ("" when not given). CommandError if given but blank or too long."""
+    if name is None:
+        return ""
+    name = name.strip()
+    if not name:
+        raise CommandError(
+            '--name is blank. Give the chair\'s full name, for example --name "Dr Priya Shah", '
+            "or leave --name out. Nothing was changed.")
+    if len(name) > _NAME_MAX_LENGTH:
+        raise CommandError(
+            f"--name is {len(name)} characters long: a full name must be {_NAME_MAX_LENGTH} "
+            "characters or fewer. Nothing was changed.")
+    return name
 
 
 class Command(BaseCommand):
@@ -20,11 +38,13 @@ class Command(BaseCommand):
                             help="the SIG's slug, e.g. paediatric-imaging")
         parser.add_argument("--email", required=True, metavar="ADDRESS",
                             help="the chair's NHS work email address")
-        parser.add_argument("--name", default="", metavar='"FULL NAME"',
-                            help="their full name (used only if they have none yet)")
+        parser.add_argument("--name", default=None, metavar='"FULL NAME"',
+                            help="their full name (used only if they have none yet), at most "
+                                 f"{_NAME_MAX_LENGTH} characters")
         parser.add_argument("--deputy", action="store_true", help="appoint a deputy chair")
 
-    def handle(self, *args, sig: str, email: str, name: str, deputy: bool, **options):
+    def handle(self, *args, sig: str, email: str, name: str | None, deputy: bool, **options):
+        name = _checked_name(name)
         email = normalise_email(email)
         if not is_nhs_address(email):
             raise CommandError(
@@ -39,7 +59,7 @@ class Command(BaseCommand):
         role = Membership.Role.DEPUTY_CHAIR if deputy else Membership.Role.CHAIR
         try:
             with transaction.atomic():
-                person, created = person_get_or_create(email=email, full_name=name.strip())
+                person, created = person_get_or_create(email=email, full_name=name)
                 membership, changed = membership_appoint_chair(group=group, person=person,
                                                                role=role)
         except ValidationError as exc:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
 
+from members.models import Group
 from members.permissions import can_manage_group, is_active_member
 
 from . import selectors
@@ -44,3 +46,16 @@ def get_meeting_for_manager(user, pk: int) -> Meeting:
     if not can_manage_meeting(user, meeting):
         raise PermissionDenied("Only the group's chairs can change its meetings.")
     return meeting
+
+
+def get_sig_for_manager(user, slug: str) -> Group:
+    """The SIG ``slug`` for its chair's page and meeting scheduling.
+
+    Raises Http404 if there is no such SIG, including for a task-and-finish
+    group (it has no members to invite until volunteering for it opens), and
+    PermissionDenied (403) if ``user`` is not one of the SIG's chairs.
+    """
+    group = get_object_or_404(Group, slug=slug, kind=Group.Kind.SIG)
+    if not can_manage_group(user, group):
+        raise PermissionDenied("Only the group's chairs can do this.")
+    return group

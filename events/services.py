@@ -151,8 +151,14 @@ def meeting_schedule(
     caller's to check.
 
     Raises ValidationError keyed by field (``start``, ``end``, ``teams_url``,
-    ``title``...) with messages for the chair.
+    ``title``...) with messages for the chair; a ValidationError without a
+    field if ``group`` is not a SIG (task-and-finish groups have no members
+    to invite until volunteering for them opens).
     """
+    if not group.is_sig:
+        raise ValidationError(
+            "Meetings can only be scheduled for a SIG. Task-and-finish groups have no "
+            "members to invite yet.", code="not_a_sig")
     now = timezone.now()
     meeting = Meeting(
         group=group, created_by=scheduled_by, created_at=now, updated_at=now, sequence=0,

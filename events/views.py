@@ -18,13 +18,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from members import selectors as member_selectors
-from members.permissions import can_manage_group, get_group_for_manager
+from members.permissions import can_manage_group
 
 from . import selectors, services
 from .feeds import calendar_response, feed_links
 from .forms import MeetingForm, ResponseForm
 from .ical import feed_calendar, group_label
-from .permissions import get_meeting_for_manager, get_meeting_for_viewer
+from .permissions import get_meeting_for_manager, get_meeting_for_viewer, get_sig_for_manager
 
 
 def group_detail(request, slug):
@@ -33,8 +33,14 @@ def group_detail(request, slug):
 
     Public. Member names are shown only to the group's members and chairs; everyone
     sees the number of members from each trust.
+
+    A task-and-finish group has no members, chairs or meetings of its own yet
+    (volunteering for one is still to come), so its page shows what it is for
+    and its SIG, and says so; it never tells a chair of the SIG they chair it.
     """
     group = selectors.group_for_page(slug=slug)
+    if not group.is_sig:
+        return render(request, "events/task_and_finish_detail.html", {"group": group})
     membership = member_selectors.current_membership_for(person=request.user, group=group)
     is_member = bool(membership and membership.status == membership.Status.ACTIVE)
     is_chair = can_manage_group(request.user, group)
@@ -50,8 +56,7 @@ def group_detail(request, slug):
         "member_count": sum(t.count for t in by_trust),
         "show_member_names": is_member or is_chair,
         "upcoming": list(selectors.upcoming_meetings(group=group, now=timezone.now())),
-        "task_and_finish": list(selectors.task_and_finish_groups(group=group)) if group.is_sig
-        else [],
+        "task_and_finish": list(selectors.task_and_finish_groups(group=group)),
         "feed": feed_links(reverse("events:group_feed", kwargs={"slug": group.slug})),
     }
     return render(request, "events/group_detail.html", context)
@@ -71,8 +76,9 @@ def _chair_page(request, group, form: MeetingForm):
 @login_required
 def chair_dashboard(request, slug):
     """The chair's page: pending applications to decide, a form to schedule a meeting,
-    and the group's meetings with links to change or cancel them. Chairs only (403)."""
-    group = get_group_for_manager(request.user, slug)
+    and the group's meetings with links to change or cancel them. Chairs only (403);
+    SIGs only (404 for a task-and-finish group, which has no members to invite yet)."""
+    group = get_sig_for_manager(request.user, slug)
     return _chair_page(request, group, MeetingForm())
 
 
@@ -80,7 +86,7 @@ def chair_dashboard(request, slug):
 @require_http_methods(["GET", "POST"])
 def meeting_schedule(request, slug):
     """POST the schedule form: invite every active member. Errors re-show the chair's page."""
-    group = get_group_for_manager(request.user, slug)
+    group = get_sig_for_manager(request.user, slug)
     if request.method == "GET":
         return redirect(reverse("events:chair_dashboard", kwargs={"slug": slug}) + "#schedule")
     form = MeetingForm(request.POST)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from events import services
@@ -363,3 +364,60 @@ def test_line_breaks_count_once_as_in_the_browser(client, sig, chair):
                            schedule_data(description=description))
     assert response.status_code == 302
     assert Meeting.objects.get().description == description.replace("\r\n", "\n")
+
+
+# --- task-and-finish groups (no membership of their own yet) ------------------------
+
+@pytest.fixture
+def task_group(sig):
+    return TaskAndFinishFactory(parent=sig, name="NAI imaging documentation", slug="nai-doc",
+                                aim="Agree one NAI skeletal survey template for the region")
+
+
+def test_task_and_finish_group_has_no_chair_page_or_schedule(client, sig, chair, task_group,
+                                                             django_capture_on_commit_callbacks):
+    client.force_login(chair)  # a chair of its SIG
+    slug = task_group.slug
+    assert client.get(reverse("events:chair_dashboard", kwargs={"slug": slug})).status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("events:meeting_schedule", kwargs={"slug": slug}),
+                               schedule_data())
+    assert response.status_code == 404
+    assert client.get(reverse("events:meeting_schedule", kwargs={"slug": slug})).status_code \
+        == 404
+    assert not Meeting.objects.exists()
+    assert mail.outbox == []
+
+
+def test_meeting_schedule_service_refuses_a_task_and_finish_group(chair, task_group):
+    with pytest.raises(ValidationError, match="only be scheduled for a SIG"):
+        services.meeting_schedule(
+            group=task_group, scheduled_by=chair, title="T&F kick-off",
+            start=datetime(2027, 3, 1, 10, tzinfo=UTC), end=datetime(2027, 3, 1, 11, tzinfo=UTC),
+            teams_url=TEAMS)
+    assert not Meeting.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["sig-chair", "member", "visitor"])
+def test_task_and_finish_page_is_honest(client, sig, chair, member, task_group, who):
+    if who == "sig-chair":
+        client.force_login(chair)
+    elif who == "member":
+        client.force_login(member)
+    response = client.get(task_group.get_absolute_url())
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "NAI imaging documentation</h1>" in page
+    assert "Agree one NAI skeletal survey template for the region" in page
+    assert f'href="{sig.get_absolute_url()}"' in page
+    assert "Volunteering for this group will open soon" in page
+    assert "You are a chair of this group" not in page
+    assert "no chair yet" not in page
+    assert "chair/" not in page  # no link to a chair's page
+    assert "Register your interest" not in page
+
+
+def test_sig_page_lists_its_task_and_finish_groups(client, sig, task_group):
+    page = text_of(client.get(sig.get_absolute_url()))
+    assert f'href="{task_group.get_absolute_url()}"' in page
+    assert "Agree one NAI skeletal survey template for the region" in page

@@ -10,13 +10,19 @@ Rules, in the order they are applied to each row:
 1. A row with no answers is skipped ("blank row"); a row with no work email,
    or one that is not an email address, is skipped too.
 2. Only NHS addresses (``members.emails.is_nhs_address``) are imported.
-3. When the same address answered more than once, only the latest answer
+3. A row whose completion time is filled in but cannot be read (e.g.
+   "31/02/2025 99:99") is skipped ("unreadable completion time", naming the
+   text): the time decides which answer is a person's latest and dates the
+   application, so guessing could import an old answer over a newer one.
+   Correct the cell and import the file again (nothing is imported twice).
+   A blank completion time is allowed; such answers count as the earliest.
+4. When the same address answered more than once, only the latest answer
    counts (by completion time, then Id); earlier rows are skipped as
    superseded, naming the row that replaced them.
-4. The trust must match one in the network by ODS code, name, short name or
+5. The trust must match one in the network by ODS code, name, short name or
    alias, after :func:`trust_key` normalisation ("Dudley Group NHS FT", "SaTH",
    "Sandwell & West Birmingham" all match).
-5. SIG names are matched to SIGs by name or slug, ignoring case. Unknown
+6. SIG names are matched to SIGs by name or slug, ignoring case. Unknown
    names are ignored and reported; a row with no known SIG is skipped.
 
 A person is found or created with :func:`members.services.person_get_or_create`,
@@ -28,6 +34,11 @@ time) unless the person already has a current membership of it, or already
 had this answer decided (a declined or left Forms membership applied at or
 after this answer's completion time): so importing the same export again,
 even after chairs have made decisions, creates nothing.
+
+Text longer than SIG Hub keeps is shortened, and the row's report line says
+so: a full name or job title to 200 characters (``name shortened to 200
+characters``), the note to the 2,000 characters the register-interest form
+allows, ending with "…" (``note shortened to 2,000 characters``).
 
 Nothing in the file is ever evaluated: .xlsx files are read with
 ``data_only=False``, so a formula cell comes back as its text (``=...``), and
@@ -56,6 +67,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .emails import is_nhs_address
+from .forms import RegisterInterestForm
 from .models import Group, Membership, Person, StaffGroup, Trust, normalise_email
 from .services import current_membership, membership_apply, person_get_or_create
 
@@ -65,6 +77,11 @@ MAX_ROWS = 5000
 # An .xlsx is a zip file: refuse one that would expand past this (a "zip bomb").
 MAX_XLSX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# What SIG Hub keeps: a person's name and job title as the model allows, the
+# note as the register-interest form allows.
+NAME_MAX_LENGTH = Person._meta.get_field("full_name").max_length
+JOB_TITLE_MAX_LENGTH = Person._meta.get_field("job_title").max_length
+NOTE_MAX_LENGTH = RegisterInterestForm.base_fields["note"].max_length
 STAFF_GROUP_FALLBACK = "Other"
 
 # Column keys and the header text Microsoft Forms gives them.
@@ -88,7 +105,11 @@ _DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y-%m-%d %H
 
 
 class InterestFileError(Exception):
-    """The file cannot be imported at all: wrong type, unreadable, or missing columns."""
+    """The file cannot be imported at all: wrong type, unreadable, missing columns, no answers.
+
+    The message suits both the import page and the command (it never says
+    "upload" or "run"): each adds its own next step.
+    """
 
 
 class Outcome(StrEnum):
@@ -105,6 +126,7 @@ class Reason(StrEnum):
     NO_EMAIL = "no work email address"
     INVALID_EMAIL = "not an email address"
     NON_NHS = "non-NHS address"
+    UNREADABLE_TIME = "unreadable completion time"
     SUPERSEDED = "superseded by a later answer from the same person"
     UNKNOWN_TRUST = "unknown trust"
     NO_SIG = "no SIG chosen"
@@ -135,7 +157,10 @@ class FormAnswer:
 
     ``row_number`` is the spreadsheet row (the header is row 1).
     ``completed_at`` is an aware datetime (Europe/London when the file gave no
-    zone) or None if the cell was blank or unreadable.
+    zone) or None if the cell was blank or unreadable; when it was filled in
+    but unreadable, ``unreadable_completion_time`` holds the cell's text.
+    ``shortened`` says which answers were cut to what SIG Hub keeps, for the
+    report (``"name shortened to 200 characters"``).
     """
 
     row_number: int
@@ -148,6 +173,8 @@ class FormAnswer:
     sigs: str = ""
     task_and_finish: str = ""
     comments: str = ""
+    unreadable_completion_time: str = ""
+    shortened: tuple[str, ...] = ()
 
     @property
     def is_blank(self) -> bool:
@@ -195,7 +222,7 @@ def interest_file_read(*, file: IO[bytes] | str | Path, filename: str = "") -> l
     else:
         raise InterestFileError(
             f"{filename or 'The file'} is not a .csv or .xlsx file. Download the responses "
-            "from Microsoft Forms with \"Open results in Excel\" and upload that file."
+            "from Microsoft Forms with \"Open results in Excel\" and use that file."
         )
     return _answers_from_table(table, filename)
 
@@ -316,6 +343,10 @@ def _answers_from_table(table: list[list], filename: str) -> list[FormAnswer]:
     rows = table[1:]
     while rows and not any(_cell_text(v) for v in rows[-1]):
         rows.pop()
+    if not rows:
+        raise InterestFileError(
+            f"The file has no answers: {filename} has the question headings but no rows "
+            "below them.")
     if len(rows) > MAX_ROWS:
         raise InterestFileError(
             f"{filename} has more than {MAX_ROWS} rows; split it into smaller files.")
@@ -326,12 +357,21 @@ def _answers_from_table(table: list[list], filename: str) -> list[FormAnswer]:
             index = columns.get(key)
             return row[index] if index is not None and index < len(row) else None
 
+        completed_at = _cell_datetime(cell("completed_at"))
+        full_name = neutralise(_cell_text(cell("full_name")))
+        job_title = neutralise(_cell_text(cell("job_title")))
+        shortened = tuple(f"{label} shortened to {limit} characters" for label, text, limit in (
+            ("name", full_name, NAME_MAX_LENGTH), ("job title", job_title, JOB_TITLE_MAX_LENGTH),
+        ) if len(text) > limit)
         answers.append(FormAnswer(
             row_number=offset + 2,
             response_id=neutralise(_cell_text(cell("response_id"))),
-            completed_at=_cell_datetime(cell("completed_at")),
-            full_name=neutralise(_cell_text(cell("full_name")))[:200],
-            job_title=neutralise(_cell_text(cell("job_title")))[:200],
+            completed_at=completed_at,
+            unreadable_completion_time=(
+                "" if completed_at else _cell_text(cell("completed_at"))),
+            shortened=shortened,
+            full_name=full_name[:NAME_MAX_LENGTH].rstrip(),
+            job_title=job_title[:JOB_TITLE_MAX_LENGTH].rstrip(),
             trust=neutralise(_cell_text(cell("trust"))),
             email=normalise_email(_cell_text(cell("email"))),
             sigs=neutralise(_cell_text(cell("sigs"))),
@@ -553,6 +593,8 @@ def _import_all(answers: list[FormAnswer], context: _Context, report: ImportRepo
             skip(answer, Reason.INVALID_EMAIL)
         elif not is_nhs_address(answer.email):
             skip(answer, Reason.NON_NHS)
+        elif answer.unreadable_completion_time:
+            skip(answer, Reason.UNREADABLE_TIME, f"“{answer.unreadable_completion_time}”")
         else:
             valid.append(answer)
 
@@ -614,6 +656,10 @@ def _import_answer(answer: FormAnswer, *, trust: Trust, groups: list[Group],
         f"Task-and-finish group: {answer.task_and_finish}" if answer.task_and_finish else "",
         f"Comments: {answer.comments}" if answer.comments else "",
     ) if line)
+    shortened = list(answer.shortened)
+    if len(note) > NOTE_MAX_LENGTH:
+        note = note[:NOTE_MAX_LENGTH - 1].rstrip() + "…"
+        shortened.append(f"note shortened to {NOTE_MAX_LENGTH:,} characters")
 
     applied, already = [], []
     for group in groups:
@@ -639,6 +685,7 @@ def _import_answer(answer: FormAnswer, *, trust: Trust, groups: list[Group],
         details.append("filled in " + ", ".join(filled))
     if unknown:
         details.append("ignored unknown SIG " + ", ".join(f"“{n}”" for n in unknown))
+    details += shortened
     if created or applied:
         outcome = Outcome.IMPORTED
     elif filled:

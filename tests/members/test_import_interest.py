@@ -494,3 +494,86 @@ def test_command_refuses_a_bad_file(tmp_path):
 def test_reason_enum_values_are_the_report_wording():
     assert Reason.SUPERSEDED == "superseded by a later answer from the same person"
     assert Reason.NON_NHS == "non-NHS address"
+
+
+# --- Long text, unreadable times, files with no answers --------------------------------
+
+
+def test_long_name_and_job_title_are_shortened_and_the_report_says_so(tmp_path):
+    long_name = "Ann " + "Example" * 40  # 284 characters
+    long_job = "Sonographer " * 20  # 240 characters
+    report = run(write_csv(tmp_path, row(1, name=long_name, job=long_job)))
+
+    person = Person.objects.get()
+    assert person.full_name == long_name[:200]
+    assert person.job_title == long_job[:200].rstrip()
+    [line] = report.rows
+    assert line.outcome == Outcome.IMPORTED
+    assert line.details == ("applied to Paediatric Imaging; name shortened to 200 characters; "
+                            "job title shortened to 200 characters")
+    assert "name shortened to 200 characters" in str(line)
+
+
+def test_a_long_comment_is_shortened_to_what_the_web_form_allows(tmp_path):
+    report = run(write_csv(tmp_path, row(1, tf="Yes", comment="I would like to help. " * 120)))
+
+    note = Membership.objects.get().note
+    assert len(note) == 2000
+    assert note.startswith("Task-and-finish group: Yes\nComments: I would like to help.")
+    assert note.endswith("…")
+    [line] = report.rows
+    assert line.details == "applied to Paediatric Imaging; note shortened to 2,000 characters"
+
+
+def test_text_that_fits_is_not_reported_as_shortened(tmp_path):
+    report = run(write_csv(tmp_path, row(1, name="A" * 200, comment="x" * 1900)))
+    assert Person.objects.get().full_name == "A" * 200
+    assert "shortened" not in str(report.rows[0])
+
+
+@pytest.mark.parametrize("completed", ["31/02/2025 99:99", "yesterday", "2025-13-45"])
+def test_an_unreadable_completion_time_skips_the_row_and_names_the_text(tmp_path, completed):
+    report = run(write_csv(tmp_path, row(1, completed=completed),
+                           row(2, email="bo.other@nhs.net")))
+
+    skipped, imported = report.rows
+    assert (skipped.outcome, skipped.reason) == (Outcome.SKIPPED, Reason.UNREADABLE_TIME)
+    assert skipped.message == f"unreadable completion time (“{completed}”)"
+    assert imported.outcome == Outcome.IMPORTED
+    assert report.reasons == {"unreadable completion time": 1}
+    assert list(Person.objects.values_list("email", flat=True)) == ["bo.other@nhs.net"]
+
+
+def test_an_unreadable_time_never_supersedes_a_readable_answer(tmp_path):
+    report = run(write_csv(tmp_path, row(1, job="Sonographer"),
+                           row(2, job="Consultant radiologist", completed="99/99/2025")))
+
+    assert [r.outcome for r in report.rows] == [Outcome.IMPORTED, Outcome.SKIPPED]
+    assert Person.objects.get().job_title == "Sonographer"
+
+
+def test_a_blank_completion_time_is_allowed(tmp_path):
+    report = run(write_csv(tmp_path, row(1, completed="")))
+    assert report.rows[0].outcome == Outcome.IMPORTED
+
+
+@pytest.mark.parametrize("rows", [(), (",,,,,,,,,,,,",)])
+def test_a_file_with_only_the_headings_has_no_answers(tmp_path, rows):
+    with pytest.raises(InterestFileError) as excinfo:
+        interest_file_read(file=write_csv(tmp_path, *rows))
+    assert str(excinfo.value) == (
+        "The file has no answers: export.csv has the question headings but no rows below them.")
+
+
+def test_command_says_a_headings_only_file_has_no_answers(tmp_path):
+    with pytest.raises(CommandError, match="^The file has no answers: .* Nothing was imported.$"):
+        call_command("import_interest", str(write_csv(tmp_path)))
+
+
+def test_command_errors_do_not_talk_of_uploading(tmp_path):
+    path = tmp_path / "export.txt"
+    path.write_text("hello", encoding="utf-8")
+    with pytest.raises(CommandError) as excinfo:
+        call_command("import_interest", str(path))
+    assert "is not a .csv or .xlsx file" in str(excinfo.value)
+    assert "upload" not in str(excinfo.value).lower()

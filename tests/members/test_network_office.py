@@ -248,6 +248,10 @@ def _assert_error(response, message):
     ("export.csv", b"Name,Email\r\nAnn,a@nhs.net\r\n",
      "export.csv does not look like the interest form export"),
     ("export.csv", b"", "The file you chose is empty"),
+    ("export.csv", ("\ufeff" + ",".join([
+        "Id", "Completion time", "Full name", "Which Trust do you work for?",
+        "Work email address", "Which Special Interest Group(s) would you like to join?",
+    ]) + "\r\n").encode(), "The file has no answers: export.csv has the question headings"),
 ])
 def test_bad_upload_shows_a_clear_error_and_creates_nothing(office, name, content, message):
     _assert_error(office.post(IMPORT_URL, upload(name, content)), message)

@@ -2,23 +2,51 @@
 
 Templates render every field through ``templates/members/form_field.html``
 (NHS.UK form markup); select boxes carry the ``nhsuk-select`` class here
-because Django renders them.
+because Django renders them. Every error message a person can meet is our
+own, in NHS.UK style: it names the field ("Enter your full name", "Full name
+must be 200 characters or fewer"), since the error summary shows it on its own.
 """
 
 from django import forms
+from django.contrib.auth import password_validation
+from django.utils.html import format_html, format_html_join
 
 from .emails import allowed_domains_text
 from .models import ICB, StaffGroup, Trust
 
+FULL_NAME_ERRORS = {
+    "required": "Enter your full name",
+    "max_length": "Full name must be 200 characters or fewer",
+}
+
+
+def optional_password_hint() -> str:
+    """The hint for the optional password at sign-up: leave it blank, or these rules apply.
+
+    Returns safe HTML: a sentence, then the password validators' rules as an
+    NHS.UK bullet list.
+    """
+    rules = format_html_join("", "<li>{}</li>", (
+        (text,) for text in password_validation.password_validators_help_texts()))
+    return format_html(
+        "You can leave this blank: you will sign in with a code we email you. "
+        "If you choose a password:"
+        '<ul class="nhsuk-list nhsuk-list--bullet nhsuk-u-margin-bottom-0">{}</ul>', rules)
+
 
 class SignupForm(forms.Form):
-    """Extra fields on allauth's sign-up form: the person's name."""
+    """Extra fields on allauth's sign-up form: the person's name.
+
+    allauth adds its optional ``password1`` field only after this form's
+    ``__init__`` has run, so the sign-up template labels it "Password
+    (optional)" and gives it :attr:`password_hint`.
+    """
 
     full_name = forms.CharField(
         label="Full name", max_length=200,
         help_text="As colleagues know you, for example Dr Priya Shah.",
         widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
-        error_messages={"required": "Enter your full name"},
+        error_messages=FULL_NAME_ERRORS,
     )
     # allauth applies this order to its sign-up form (our fields come first otherwise too).
     field_order = ["full_name", "email"]
@@ -30,6 +58,11 @@ class SignupForm(forms.Form):
                 f"Your NHS work email address: {allowed_domains_text()}. "
                 "We will email you a code to confirm it."
             )
+
+    @property
+    def password_hint(self) -> str:
+        """Hint for the optional password (see :func:`optional_password_hint`)."""
+        return optional_password_hint()
 
     def signup(self, request, user) -> None:
         """Called by allauth after the account is created: store the name."""
@@ -79,13 +112,13 @@ class PersonDetailsForm(forms.Form):
 
     trust = TrustChoiceField(
         label="Your trust",
-        error_messages={"required": "Choose the trust you work for",
-                        "invalid_choice": "Choose a trust from the list"},
+        error_messages={"required": "Select your trust",
+                        "invalid_choice": "Select your trust from the list"},
     )
     staff_group = StaffGroupChoiceField(
         label="Your staff group",
-        error_messages={"required": "Choose your staff group",
-                        "invalid_choice": "Choose a staff group from the list"},
+        error_messages={"required": "Select your staff group",
+                        "invalid_choice": "Select your staff group from the list"},
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -110,6 +143,8 @@ class RegisterInterestForm(PersonDetailsForm):
                   "The group's chairs read this.",
         required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={
+            "max_length": "Why you would like to join must be 2,000 characters or fewer"},
     )
 
     @classmethod
@@ -125,11 +160,12 @@ class ProfileForm(PersonDetailsForm):
     full_name = forms.CharField(
         label="Full name", max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
-        error_messages={"required": "Enter your full name"},
+        error_messages=FULL_NAME_ERRORS,
     )
     job_title = forms.CharField(
         label="Job title (optional)", max_length=200, required=False,
         widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
+        error_messages={"max_length": "Job title must be 200 characters or fewer"},
     )
     field_order = ["full_name", "job_title", "trust", "staff_group"]
 
@@ -145,5 +181,9 @@ class ProfileForm(PersonDetailsForm):
 class DecisionForm(forms.Form):
     """A chair's decision on an application: ``approve`` or ``decline``."""
 
-    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("decline", "Decline")])
+    decision = forms.ChoiceField(
+        choices=[("approve", "Approve"), ("decline", "Decline")],
+        error_messages={"required": "Select approve or decline",
+                        "invalid_choice": "Select approve or decline"},
+    )
 

@@ -209,7 +209,7 @@ def person_update_profile(
     """
     full_name = (full_name or "").strip()
     if not full_name:
-        raise ValidationError("Enter your full name.")
+        raise ValidationError({"full_name": "Enter your full name"})
     person.full_name = full_name
     person.job_title = (job_title or "").strip()
     person.trust = trust

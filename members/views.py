@@ -126,7 +126,7 @@ def application_decide(request, pk):
         raise PermissionDenied("Only the group's chairs can decide applications.")
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose whether to approve or decline the application.")
+        messages.error(request, "Select whether to approve or decline the application")
     else:
         decide = (services.membership_approve if form.cleaned_data["decision"] == "approve"
                   else services.membership_decline)

@@ -1,6 +1,8 @@
 """Registering interest, chairs deciding, leaving, details and the calendar link, through the
 real views."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -113,8 +115,8 @@ def test_register_interest_form_errors(client, sig, person):
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'href="#id_trust">Choose the trust you work for' in html
-    assert 'href="#id_staff_group_0">Choose a staff group from the list' in html
+    assert 'href="#id_trust">Select your trust</a>' in html
+    assert 'href="#id_staff_group_0">Select your staff group from the list</a>' in html
     assert "nhsuk-select--error" in html
     assert not Membership.objects.exists()
 
@@ -364,10 +366,59 @@ def test_details_form_errors(client, person):
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'href="#id_full_name">Enter your full name' in html
-    assert 'href="#id_staff_group_0">Choose your staff group' in html
+    assert 'href="#id_full_name">Enter your full name</a>' in html
+    assert 'href="#id_staff_group_0">Select your staff group</a>' in html
     person.refresh_from_db()
     assert person.full_name == "Amira Khan"
+
+
+def summary_of(html: str) -> list[tuple[str, str]]:
+    """The error summary's ``(link target, message)`` pairs, in order."""
+    summary = html.split('nhsuk-error-summary__list">', 1)[1].split("</ul>", 1)[0]
+    return re.findall(r'<li><a href="#([^"]+)">([^<]+)</a></li>', summary)
+
+
+def test_too_long_details_are_named_once_each_in_the_error_summary(client, person):
+    client.force_login(person)
+
+    response = client.post(reverse("members:profile"), {
+        "full_name": "A" * 201, "job_title": "J" * 201,
+        "trust": person.trust_id, "staff_group": person.staff_group_id})
+
+    html = response.content.decode()
+    assert "<title>Error: Your details –" in html
+    assert summary_of(html) == [
+        ("id_full_name", "Full name must be 200 characters or fewer"),
+        ("id_job_title", "Job title must be 200 characters or fewer"),
+    ]
+    assert html.count("Full name must be 200 characters or fewer") == 2  # summary and field
+    assert "Ensure this value" not in html
+    person.refresh_from_db()
+    assert person.full_name == "Amira Khan"
+
+
+def test_register_interest_names_each_problem_once(client, sig, person):
+    client.force_login(person)
+
+    response = client.post(reverse("members:register_interest", kwargs={"slug": sig.slug}),
+                           {"trust": "", "staff_group": "", "note": "n" * 2001})
+
+    assert f"<title>Error: Register interest in {sig.name} –" in response.content.decode()
+    assert summary_of(response.content.decode()) == [
+        ("id_trust", "Select your trust"),
+        ("id_staff_group_0", "Select your staff group"),
+        ("id_note", "Why you would like to join must be 2,000 characters or fewer"),
+    ]
+    assert not Membership.objects.exists()
+
+
+def test_a_decision_form_with_no_decision_says_what_to_do():
+    from members.forms import DecisionForm
+
+    for data in ({}, {"decision": "maybe"}):
+        form = DecisionForm(data)
+        assert not form.is_valid()
+        assert form.errors == {"decision": ["Select approve or decline"]}
 
 
 def test_resetting_the_calendar_link(client, person):

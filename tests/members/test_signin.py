@@ -74,6 +74,30 @@ def test_sign_up_needs_a_name(client, django_capture_on_commit_callbacks):
     assert not Person.objects.exists()
 
 
+def test_sign_up_password_is_labelled_optional_with_a_hint_to_leave_it_blank(client):
+    html = client.get(reverse("account_signup")).content.decode()
+
+    assert '<label class="nhsuk-label " for="id_password1">Password (optional)</label>' in html
+    hint = html.split('id="id_password1_helptext">', 1)[1].split("</div>", 1)[0]
+    assert hint.startswith("You can leave this blank: you will sign in with a code we email "
+                           "you. If you choose a password:")
+    assert "at least 12 characters" in hint
+    assert "<title>Create an account –" in html
+
+
+def test_sign_up_errors_put_error_in_the_title_and_name_the_fields(client):
+    response = client.post(reverse("account_signup"),
+                           {"full_name": "A" * 201, "email": "a@nhs.net", "password1": "short"})
+
+    html = response.content.decode()
+    assert "<title>Error: Create an account –" in html
+    summary = html.split("nhsuk-error-summary__list", 1)[1].split("</ul>", 1)[0]
+    assert '<a href="#id_full_name">Full name must be 200 characters or fewer</a>' in summary
+    assert 'href="#id_password1"' in summary
+    assert html.index("nhsuk-error-summary") < html.index("<h1")
+    assert not Person.objects.exists()
+
+
 @pytest.mark.parametrize("address", ["name.surname@nhs.net", "x@dgft.nhs.uk"])
 def test_sign_up_with_an_nhs_address_emails_a_code_that_confirms_and_signs_in(
     client, django_capture_on_commit_callbacks, address,

@@ -1,18 +1,25 @@
 """Forms for scheduling and changing meetings and for answering an invitation.
 
-Dates and times are entered in Europe/London (a date and two times, with
-labelled ``type=date``/``type=time`` inputs) and turned into aware UTC
-datetimes here; the rules about meetings live in ``events.services``, whose
+Dates and times are entered in Europe/London and turned into aware UTC
+datetimes here. The date is the NHS.UK date input (day, month and year in
+three text boxes: a ``type=date`` input shows mm/dd/yyyy in a US-English
+browser) and the times are text boxes that take "14:00", "14.00", "2pm" or
+"2:30pm" (a ``type=time`` input shows a 12-hour clock with am/pm there). The
+messages follow the NHS.UK style ("Enter the meeting date", "Date must include
+a month", "Enter a real date"). The rules about meetings live in
+``events.services``, whose the rules about meetings live in ``events.services``, whose
 ValidationErrors are put back on the form's fields with :meth:`add_service_errors`.
 """
 
 from __future__ import annotations
 
+from datetime import date, time
+
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from .models import MAX_LENGTHS, Invitation, Meeting, too_long_message
-from .timeutil import london_to_utc, to_london
+from .timeutil import london_to_utc, parse_time, to_london
 
 # Where a service error about a model field is shown on the form.
 SERVICE_FIELD_TO_FORM_FIELD = {
@@ -43,6 +50,91 @@ class ServiceErrorsMixin:
         else:
             for message in error.messages:
                 self.add_error(None, message)
+
+
+DATE_PARTS = ("day", "month", "year")
+
+
+class DateInputWidget(forms.MultiWidget):
+    """Day, month and year text boxes named ``<name>_day``, ``<name>_month``, ``<name>_year``.
+
+    The NHS.UK markup is written by ``events/includes/date_input.html``.
+    """
+
+    def __init__(self, attrs=None):
+        part = {"inputmode": "numeric", "autocomplete": "off"}
+        super().__init__({name: forms.TextInput(attrs=part) for name in DATE_PARTS}, attrs)
+
+    def decompress(self, value):
+        if value:
+            return [str(value.day), str(value.month), str(value.year)]
+        return [None, None, None]
+
+
+class DateInputField(forms.Field):
+    """A date typed as day, month and year, with NHS.UK error messages.
+
+    Each ValidationError carries ``params["parts"]``: the boxes to mark as in
+    error (and the first one for the error summary's link).
+    """
+
+    widget = DateInputWidget
+
+    def __init__(self, *, required_message: str = "Enter a date", **kwargs):
+        self.required_message = required_message
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        parts = [str(v).strip() for v in (value or ["", "", ""])]
+        parts = (parts + ["", "", ""])[:3]
+        if not any(parts):
+            if self.required:
+                raise ValidationError(self.required_message, code="required",
+                                      params={"parts": DATE_PARTS})
+            return None
+        missing = [name for name, text in zip(DATE_PARTS, parts, strict=True) if not text]
+        if missing:
+            raise ValidationError(f"{self.label} must include a {' and '.join(missing)}",
+                                  code="incomplete", params={"parts": tuple(missing)})
+        not_numbers = [name for name, text in zip(DATE_PARTS, parts, strict=True)
+                       if not text.isascii() or not text.isdigit()]
+        if not_numbers:
+            raise ValidationError("Enter a real date", code="invalid",
+                                  params={"parts": tuple(not_numbers)})
+        day, month, year = (int(text) for text in parts)
+        if len(parts[2]) != 4:
+            raise ValidationError("Year must include 4 numbers", code="invalid_year",
+                                  params={"parts": ("year",)})
+        try:
+            return date(year, month, day)
+        except ValueError:
+            bad = ("month",) if not 1 <= month <= 12 else ("day",)
+            raise ValidationError("Enter a real date", code="invalid",
+                                  params={"parts": bad}) from None
+
+
+class TimeTextField(forms.Field):
+    """A time of day in a text box: "14:00", "14.00", "2pm", "2:30pm" (see ``parse_time``)."""
+
+    widget = forms.TimeInput(format="%H:%M", attrs={"autocomplete": "off",
+                                                    "spellcheck": "false"})
+
+    def __init__(self, *, noun: str, **kwargs):
+        kwargs.setdefault("error_messages", {
+            "required": f"Enter {'an' if noun[0] in 'aeiou' else 'a'} {noun}",
+            "invalid": f"Enter a real {noun}, for example 14:00 or 2pm",
+        })
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, time):
+            return value
+        if value in self.empty_values or not str(value).strip():
+            return None
+        parsed = parse_time(str(value))
+        if parsed is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed
 
 
 class MultilineField(forms.CharField):
@@ -76,17 +168,15 @@ class MeetingForm(ServiceErrorsMixin, forms.Form):
     title = _text_field(
         "title", "Title", help_text="For example, Paediatric Imaging SIG: spring meeting",
     )
-    date = forms.DateField(
-        label="Date", help_text="UK date. For example, 28 March 2027",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    date = DateInputField(
+        label="Date", help_text="For example, 28 3 2027",
+        required_message="Enter the meeting date",
     )
-    start_time = forms.TimeField(
-        label="Start time", help_text="UK time. For example, 14:00",
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    start_time = TimeTextField(
+        noun="start time", label="Start time", help_text="For example, 14:00",
     )
-    end_time = forms.TimeField(
-        label="End time", help_text="UK time. For example, 15:30",
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    end_time = TimeTextField(
+        noun="end time", label="End time", help_text="For example, 15:30",
     )
     teams_url = _text_field(
         "teams_url", "Microsoft Teams link (optional if there is a venue)", required=False,
@@ -165,9 +255,11 @@ class ResponseForm(ServiceErrorsMixin, forms.Form):
         choices=[(Invitation.Response.ATTENDING, "Attending"),
                  (Invitation.Response.APOLOGIES, "Apologies: I cannot come")],
         widget=forms.RadioSelect,
-        error_messages={"required": "Select attending or apologies."},
+        error_messages={"required": "Select whether you are attending",
+                        "invalid_choice": "Select whether you are attending"},
     )
     note = forms.CharField(
         label="Note for the chairs (optional)", max_length=500, required=False,
         help_text="For example, joining late, or who will come in your place",
+        error_messages={"max_length": "Note must be 500 characters or fewer"},
     )

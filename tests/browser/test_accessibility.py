@@ -363,6 +363,26 @@ def _(page, url, w):
     expect_errors(page)
 
 
+@case("meeting-edit-date-error", "chair")
+def _(page, url, w):
+    page.goto(url + f"/meetings/{w.meeting.pk}/edit/")
+    page.get_by_role("group", name="Date").get_by_label("Month", exact=True).fill("")
+    page.get_by_role("button", name="Save and send the update").click()
+    expect_errors(page)
+    link = page.locator(".nhsuk-error-summary").get_by_role(
+        "link", name="Date must include a month")
+    expect(link).to_have_attribute("href", "#id_date_month")
+    link.click()
+    expect(page.get_by_role("group", name="Date").get_by_label("Month", exact=True))\
+        .to_be_focused()
+
+
+@case("task-and-finish-page-sig-chair", "chair")
+def _(page, url, w):
+    page.goto(url + w.task_and_finish.get_absolute_url())
+    expect(page.get_by_text("Volunteering for this group will open soon")).to_be_visible()
+
+
 @case("meeting-cancel", "chair")
 def _(page, url, w):
     page.goto(url + f"/meetings/{w.meeting.pk}/cancel/")

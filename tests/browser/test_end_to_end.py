@@ -185,8 +185,11 @@ def test_register_interest_approve_schedule_and_the_member_sees_the_meeting(
         # The chair schedules a meeting, in UK time.
         sent_before = len(mail.outbox)
         chair.get_by_label("Title").fill(TITLE)
-        chair.get_by_label("Date").fill(day.isoformat())
-        chair.get_by_label("Start time").fill("10:00")
+        date = chair.get_by_role("group", name="Date")
+        date.get_by_label("Day", exact=True).fill(str(day.day))
+        date.get_by_label("Month", exact=True).fill(str(day.month))
+        date.get_by_label("Year", exact=True).fill(str(day.year))
+        chair.get_by_label("Start time").fill("10am")
         chair.get_by_label("End time").fill("11:30")
         chair.get_by_label("Microsoft Teams link").fill(TEAMS)
         chair.get_by_label("Description (optional)").fill("Agenda: MRI protocols.")

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from events import services
 from events.models import Invitation, Meeting
+from events.timeutil import format_when
 from members.models import Membership
 from tests.events.conftest import calendar_text, read_calendar
 from tests.factories import (
@@ -47,9 +48,14 @@ def outsider(sig):
     return MembershipFactory(group=SIGFactory(), role=Membership.Role.CHAIR).person
 
 
-def schedule_data(**overrides) -> dict:
+def date_fields(day: str, month: str, year: str) -> dict:
+    """The NHS.UK date input's three boxes as posted."""
+    return {"date_day": day, "date_month": month, "date_year": year}
+
+
+def schedule_data(date=("31", "10", "2027"), **overrides) -> dict:
     data = {
-        "title": "Autumn meeting", "date": "2027-10-31", "start_time": "10:00",
+        "title": "Autumn meeting", **date_fields(*date), "start_time": "10:00",
         "end_time": "11:30", "teams_url": TEAMS, "venue": "", "dial_in": "",
         "description": "Agenda to follow",
     }
@@ -170,12 +176,12 @@ def test_chair_schedules_a_meeting_in_uk_time(client, sig, chair,
         ({"end_time": "09:00"}, "id_end_time", "The end time must be after the start time."),
         ({"teams_url": "", "venue": ""}, "id_teams_url",
          "Give a Microsoft Teams link or a venue (or both)."),
-        ({"date": "2027-01-01"}, "id_date", "The meeting must start in the future."),
+        ({"date": ("1", "1", "2027")}, "id_date_day", "The meeting must start in the future."),
         ({"teams_url": "https://zoom.us/j/1"}, "id_teams_url", "Microsoft Teams meeting link"),
-        ({"date": "2027-03-28", "start_time": "01:30"}, "id_start_time",
+        ({"date": ("28", "3", "2027"), "start_time": "01:30"}, "id_start_time",
          "does not exist in the UK"),
         ({"title": ""}, "id_title", "Enter a title"),
-        ({"date": "31/02/2027"}, "id_date", "Enter a valid date."),
+        ({"date": ("31", "2", "2027")}, "id_date_day", "Enter a real date"),
     ],
 )
 def test_schedule_errors_use_the_error_summary(client, sig, chair, overrides, field_id, message):
@@ -189,7 +195,7 @@ def test_schedule_errors_use_the_error_summary(client, sig, chair, overrides, fi
     assert f'href="#{field_id}"' in summary
     assert message in summary
     assert "nhsuk-form-group--error" in page
-    assert f'id="{field_id}-error"' in page
+    assert f'id="{re.sub(r"_day$", "", field_id)}-error"' in page
     assert response.context["form"].data["title"] == schedule_data(**overrides)["title"]
     assert "<title>Error:" in page
     assert not Meeting.objects.exists()
@@ -213,7 +219,8 @@ def test_chair_edits_a_meeting_and_members_get_the_update(client, sig, chair, me
     assert form.initial["start_time"].strftime("%H:%M") == "10:00"  # shown in UK time
     assert form.initial["date"].isoformat() == "2027-03-28"
 
-    unchanged = {"title": "Spring meeting", "date": "2027-03-28", "start_time": "10:00",
+    unchanged = {"title": "Spring meeting", **date_fields("28", "3", "2027"),
+                 "start_time": "10:00",
                  "end_time": "11:00", "teams_url": TEAMS, "venue": "Room 1, Russells Hall Hospital",
                  "dial_in": "0800 123 456", "description": ""}
     with django_capture_on_commit_callbacks(execute=True):
@@ -315,7 +322,7 @@ def test_member_answers_and_chair_sees_it(client, sig, chair, member, meeting):
     response = client.post(url, {})
     assert response.status_code == 200
     assert 'href="#id_response_0"' in text_of(response)
-    assert "Select attending or apologies." in text_of(response)
+    assert "Select whether you are attending" in text_of(response)
 
     response = client.post(url, {"response": "apologies", "note": "On leave"})
     assert response.status_code == 302
@@ -421,3 +428,151 @@ def test_sig_page_lists_its_task_and_finish_groups(client, sig, task_group):
     page = text_of(client.get(sig.get_absolute_url()))
     assert f'href="{task_group.get_absolute_url()}"' in page
     assert "Agree one NAI skeletal survey template for the region" in page
+
+
+# --- dates and times (NHS.UK date input, text times) ---------------------------------
+
+def error_summary(response) -> str:
+    return re.search(r'nhsuk-error-summary__list">(.*?)</ul>', text_of(response)).group(1)
+
+
+def test_date_is_the_nhsuk_date_input(client, sig, chair):
+    client.force_login(chair)
+    page = text_of(client.get(reverse("events:chair_dashboard", kwargs={"slug": sig.slug})))
+    assert 'type="date"' not in page and 'type="time"' not in page
+    fieldset = re.search(r'<fieldset class="nhsuk-fieldset" role="group"[^>]*>'
+                         r'.*?</fieldset>', page).group(0)
+    assert '<legend class="nhsuk-fieldset__legend">Date</legend>' in fieldset
+    assert 'aria-describedby="id_date-hint"' in fieldset
+    assert "For example, 28 3 2027" in fieldset
+    assert 'class="nhsuk-date-input"' in fieldset
+    assert fieldset.count('class="nhsuk-date-input__item"') == 3
+    for name, width in (("day", 2), ("month", 2), ("year", 4)):
+        assert re.search(rf'<label class="nhsuk-label nhsuk-date-input__label" '
+                         rf'for="id_date_{name}">{name.capitalize()}</label>', fieldset)
+        assert re.search(rf'<input class="nhsuk-input nhsuk-date-input__input '
+                         rf'nhsuk-input--width-{width}" id="id_date_{name}" '
+                         rf'name="date_{name}" type="text" inputmode="numeric"', fieldset)
+    assert re.search(r'<input type="text" name="start_time"[^>]*aria-describedby='
+                     r'"id_start_time-hint"', page)
+    assert "For example, 14:00" in page
+
+
+@pytest.mark.parametrize(
+    ("date", "message", "anchor", "boxes_in_error"),
+    [
+        (("", "", ""), "Enter the meeting date", "id_date_day", ["day", "month", "year"]),
+        (("28", "", "2027"), "Date must include a month", "id_date_month", ["month"]),
+        (("", "", "2027"), "Date must include a day and month", "id_date_day",
+         ["day", "month"]),
+        (("31", "2", "2027"), "Enter a real date", "id_date_day", ["day"]),
+        (("28", "13", "2027"), "Enter a real date", "id_date_month", ["month"]),
+        (("28", "March", "2027"), "Enter a real date", "id_date_month", ["month"]),
+        (("28", "3", "27"), "Year must include 4 numbers", "id_date_year", ["year"]),
+    ],
+)
+def test_date_errors_are_specific_and_link_to_the_box(client, sig, chair, date, message,
+                                                      anchor, boxes_in_error):
+    client.force_login(chair)
+    response = client.post(reverse("events:meeting_schedule", kwargs={"slug": sig.slug}),
+                           schedule_data(date=date))
+    summary = error_summary(response)
+    assert f'<li><a href="#{anchor}">{message}</a></li>' in summary
+    page = text_of(response)
+    assert f'id="id_date-error"><span class="nhsuk-u-visually-hidden">Error:</span> {message}' \
+        in page
+    assert 'aria-describedby="id_date-hint id_date-error"' in page
+    marked = re.findall(r'nhsuk-input--error" id="id_date_(\w+)"', page)
+    assert marked == boxes_in_error
+    # What was typed is shown again.
+    for name, typed in zip(("day", "month", "year"), date, strict=True):
+        assert re.search(rf'id="id_date_{name}" name="date_{name}" type="text" '
+                         rf'inputmode="numeric" autocomplete="off" value="{typed}"', page)
+    assert not Meeting.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("14:00", (14, 0)), ("14.00", (14, 0)), ("2pm", (14, 0)), ("2:30pm", (14, 30)),
+     ("2.30 PM", (14, 30)), ("9:05am", (9, 5)), ("1400", (14, 0)), ("midday", (12, 0))],
+)
+def test_times_in_everyday_forms(client, sig, chair, typed, expected):
+    client.force_login(chair)
+    response = client.post(reverse("events:meeting_schedule", kwargs={"slug": sig.slug}),
+                           schedule_data(start_time=typed, end_time="23:00"))
+    assert response.status_code == 302
+    start = Meeting.objects.get().start  # 31 October 2027 is GMT: UTC = UK time
+    assert (start.hour, start.minute) == expected
+
+
+@pytest.mark.parametrize(
+    ("overrides", "anchor", "message"),
+    [
+        ({"start_time": ""}, "id_start_time", "Enter a start time"),
+        ({"end_time": ""}, "id_end_time", "Enter an end time"),
+        ({"start_time": "2"}, "id_start_time", "Enter a real start time, for example 14:00 or 2pm"),
+        ({"end_time": "25:00"}, "id_end_time", "Enter a real end time, for example 14:00 or 2pm"),
+        ({"start_time": "13pm"}, "id_start_time", "Enter a real start time"),
+        ({"title": "   "}, "id_title", "Enter a title"),
+    ],
+)
+def test_time_and_title_errors(client, sig, chair, overrides, anchor, message):
+    client.force_login(chair)
+    response = client.post(reverse("events:meeting_schedule", kwargs={"slug": sig.slug}),
+                           schedule_data(**overrides))
+    summary = error_summary(response)
+    assert f'href="#{anchor}">{message}' in summary
+    assert "This field is required" not in summary and "Enter a valid" not in summary
+
+
+def test_the_repeated_hour_in_october_is_refused_not_guessed(client, sig, chair):
+    client.force_login(chair)
+    url = reverse("events:meeting_schedule", kwargs={"slug": sig.slug})
+    response = client.post(url, schedule_data(start_time="01:30", end_time="03:00"))
+    summary = error_summary(response)
+    assert ('href="#id_start_time">1:30am on Sunday 31 October 2027 happens twice in the UK '
+            '(the clocks go back an hour at 2am). Choose another time.') in summary
+    response = client.post(url, schedule_data(start_time="00:15", end_time="1.45am"))
+    assert 'href="#id_end_time">1:45am on Sunday 31 October 2027 happens twice' \
+        in error_summary(response)
+    assert not Meeting.objects.exists()
+    # Either side of the repeated hour is fine.
+    response = client.post(url, schedule_data(start_time="00:30", end_time="02:00"))
+    meeting = Meeting.objects.get()
+    assert meeting.start == datetime(2027, 10, 30, 23, 30, tzinfo=UTC)  # BST
+    assert meeting.end == datetime(2027, 10, 31, 2, 0, tzinfo=UTC)  # GMT
+
+
+def test_a_meeting_in_the_repeated_hour_names_its_clock(sig, chair):
+    # Scheduled through the service as an exact instant: shown with BST or GMT.
+    meeting = services.meeting_schedule(
+        group=sig, scheduled_by=chair, title="Night shift handover",
+        start=datetime(2027, 10, 31, 0, 30, tzinfo=UTC),  # 1:30am BST
+        end=datetime(2027, 10, 31, 1, 30, tzinfo=UTC), teams_url=TEAMS)  # 1:30am GMT
+    assert format_when(meeting.start, meeting.end) == (
+        "Sunday 31 October 2027, 1:30am BST to 1:30am GMT (UK time)")
+    assert format_when(datetime(2027, 10, 31, 10, tzinfo=UTC),
+                       datetime(2027, 10, 31, 11, tzinfo=UTC)) == (
+        "Sunday 31 October 2027, 10am to 11am (UK time)")
+
+
+def test_edit_form_shows_the_date_in_three_boxes(client, sig, chair, meeting):
+    client.force_login(chair)
+    page = text_of(client.get(reverse("events:meeting_edit", kwargs={"pk": meeting.pk})))
+    for name, value in (("day", "28"), ("month", "3"), ("year", "2027")):
+        assert re.search(rf'name="date_{name}"[^>]*value="{value}"', page)
+    assert re.search(r'name="start_time" value="10:00"', page)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [({}, "Select whether you are attending"),
+     ({"response": "maybe"}, "Select whether you are attending"),
+     ({"response": "attending", "note": "x" * 501}, "Note must be 500 characters or fewer")],
+)
+def test_answer_form_messages(client, sig, member, meeting, data, message):
+    client.force_login(member)
+    response = client.post(reverse("events:meeting_respond", kwargs={"pk": meeting.pk}), data)
+    summary = error_summary(response)
+    assert message in summary
+    assert "Select a valid choice" not in summary and "This field is required" not in summary

@@ -17,8 +17,11 @@ from django.utils import timezone
 
 from members.models import Group
 
-# Hosts of Microsoft Teams meeting links (NHSmail is on teams.microsoft.com).
+# Hosts of Microsoft Teams meeting links: teams.microsoft.com (work accounts,
+# NHSmail) and teams.live.com (personal accounts). Both are real Teams hosts,
+# so both are accepted, and the hint and the error message name both.
 TEAMS_HOSTS = ("teams.microsoft.com", "teams.live.com")
+TEAMS_LINK_STARTS = " or ".join(f"https://{host}/" for host in TEAMS_HOSTS)
 
 
 def is_teams_url(url: str) -> bool:
@@ -56,6 +59,35 @@ def new_meeting_uid() -> str:
     return f"{uuid.uuid4()}@sighub"
 
 
+class MeetingSeries(models.Model):
+    """A run of meetings scheduled together from one pattern.
+
+    Each occurrence is its own :class:`Meeting` with its own UID, agenda and
+    minutes; moving or cancelling one touches only that one. The series only
+    remembers how they were made.
+    """
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="meeting_series")
+    title = models.CharField(max_length=200)
+    pattern = models.CharField(
+        max_length=200, help_text='How the chair described it, e.g. "Second Tuesday of each month".'
+    )
+    rrule = models.CharField(
+        "RRULE", max_length=300, help_text="The pattern as an RFC 5545 3.3.10 recurrence rule."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "meeting series"
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.pattern})"
+
+
 class Meeting(models.Model):
     """A meeting of a SIG (or, later, of a task-and-finish group)."""
 
@@ -71,6 +103,14 @@ class Meeting(models.Model):
     venue = models.CharField(max_length=300, blank=True, help_text="Room, hospital and address.")
     dial_in = models.CharField(max_length=300, blank=True)
     description = models.TextField(blank=True, max_length=MAX_LENGTHS["description"][0])
+    in_person_places = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="How many can attend in person; blank for no limit. Once full, in-person "
+                  "answers join a first-come waiting list.",
+    )
+    series = models.ForeignKey(
+        MeetingSeries, null=True, blank=True, on_delete=models.SET_NULL, related_name="meetings"
+    )
     uid = models.CharField("UID", max_length=255, unique=True, default=new_meeting_uid,
                            editable=False)
     sequence = models.PositiveIntegerField("SEQUENCE", default=0)
@@ -149,7 +189,7 @@ class Meeting(models.Model):
             )
         if self.teams_url and not is_teams_url(self.teams_url):
             errors.setdefault("teams_url", []).append(
-                "Enter a Microsoft Teams meeting link starting https://teams.microsoft.com/"
+                f"Enter a Microsoft Teams meeting link starting {TEAMS_LINK_STARTS}"
             )
         if errors:
             raise ValidationError(errors)
@@ -160,8 +200,19 @@ class Invitation(models.Model):
 
     class Response(models.TextChoices):
         NEEDS_ACTION = "needs_action", "Not yet answered"
+        IN_PERSON = "in_person", "Attending in person"
+        ONLINE = "online", "Attending online"
+        # Accepted without saying how (e.g. the Accept button in Outlook).
         ATTENDING = "attending", "Attending"
+        TENTATIVE = "tentative", "Tentative"
         APOLOGIES = "apologies", "Apologies"
+
+    class Source(models.TextChoices):
+        SITE = "site", "SIG Hub"
+        CALENDAR = "calendar", "Calendar reply"
+        CHAIR = "chair", "Recorded by the chair"
+
+    ATTENDING_RESPONSES = (Response.IN_PERSON, Response.ONLINE, Response.ATTENDING)
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitations")
     person = models.ForeignKey(
@@ -172,6 +223,16 @@ class Invitation(models.Model):
     )
     note = models.CharField(max_length=500, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
+    answered_via = models.CharField(max_length=20, choices=Source.choices, blank=True)
+    # Set while an in-person answer waits for a place (first come, first served:
+    # the waiting list is ordered by this, then id).
+    waitlisted_at = models.DateTimeField(null=True, blank=True)
+    # The SEQUENCE and DTSTAMP of the last METHOD:REPLY applied (RFC 5546 2.1.5):
+    # an older reply never overwrites a newer answer.
+    reply_sequence = models.IntegerField(null=True, blank=True)
+    reply_dtstamp = models.DateTimeField(null=True, blank=True)
+    # The meeting start the last reminder was sent for: a moved meeting gets a new one.
+    reminded_for_start = models.DateTimeField(null=True, blank=True)
     # The SEQUENCE of the last REQUEST or CANCEL mailed to this person.
     sent_sequence = models.IntegerField(null=True, blank=True)
     # Set when the person was taken off the meeting (left the group): a CANCEL went to them.
@@ -183,7 +244,16 @@ class Invitation(models.Model):
             models.UniqueConstraint(
                 fields=["meeting", "person"], name="invitation_once_per_person"
             ),
+            models.CheckConstraint(
+                condition=Q(waitlisted_at__isnull=True) | Q(response="in_person"),
+                name="invitation_only_in_person_answers_wait",
+            ),
         ]
+        indexes = [models.Index(fields=["meeting", "response"])]
 
     def __str__(self) -> str:
         return f"{self.person} to {self.meeting} ({self.get_response_display()})"
+
+    @property
+    def is_waitlisted(self) -> bool:
+        return self.waitlisted_at is not None

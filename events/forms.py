@@ -18,7 +18,7 @@ from datetime import date, time
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from .models import MAX_LENGTHS, Invitation, Meeting, too_long_message
+from .models import MAX_LENGTHS, TEAMS_LINK_STARTS, Invitation, Meeting, too_long_message
 from .timeutil import london_to_utc, parse_time, to_london
 
 # Where a service error about a model field is shown on the form.
@@ -180,7 +180,7 @@ class MeetingForm(ServiceErrorsMixin, forms.Form):
     )
     teams_url = _text_field(
         "teams_url", "Microsoft Teams link (optional if there is a venue)", required=False,
-        help_text="Starts https://teams.microsoft.com/. Copy it from the Teams meeting "
+        help_text=f"Starts {TEAMS_LINK_STARTS}. Copy it from the Teams meeting "
                   "you created in Outlook or Teams.",
         widget=forms.TextInput(attrs={"type": "url", "spellcheck": "false"}),
     )

@@ -50,6 +50,18 @@ CHANGE_LABELS = {
 }
 
 
+# How far ahead a meeting may start (a typo'd year such as 9999 is refused).
+MAX_YEARS_AHEAD = 2
+
+
+def _years_after(moment: datetime, years: int) -> datetime:
+    """The same instant ``years`` later (29 February becomes 28 February)."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)
+
+
 def _normalise(field: str, value):
     if isinstance(value, str):
         value = value.replace("\r\n", "\n").strip()
@@ -65,6 +77,9 @@ def _validate(meeting: Meeting, *, now: datetime, check_start: bool) -> None:
         errors = exc.message_dict
     if check_start and meeting.start and meeting.start <= now:
         errors.setdefault("start", []).append("The meeting must start in the future.")
+    if check_start and meeting.start and meeting.start > _years_after(now, MAX_YEARS_AHEAD):
+        errors.setdefault("start", []).append(
+            f"A meeting can be scheduled up to {MAX_YEARS_AHEAD} years ahead")
     if errors:
         raise ValidationError(errors)
 
@@ -151,7 +166,8 @@ def meeting_schedule(
     caller's to check.
 
     Raises ValidationError keyed by field (``start``, ``end``, ``teams_url``,
-    ``title``...) with messages for the chair; a ValidationError without a
+    ``title``...) with messages for the chair (among them: ``start`` in the
+    past or more than 2 years ahead); a ValidationError without a
     field if ``group`` is not a SIG (task-and-finish groups have no members
     to invite until volunteering for them opens).
     """
@@ -197,7 +213,8 @@ def meeting_update(*, meeting: Meeting, updated_by: Person | None, **changes) ->
     Raises:
         TypeError: for a field that is not editable.
         ValidationError: the meeting is cancelled or over; a new time that
-            starts in the past; anything :meth:`Meeting.clean` refuses.
+            starts in the past or more than 2 years ahead; anything
+            :meth:`Meeting.clean` refuses.
     """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:

@@ -500,3 +500,37 @@ def test_a_megabyte_description_is_refused_on_update_too(schedule, chair):
         "Description must be 4,000 characters or fewer"]
     meeting.refresh_from_db()
     assert meeting.sequence == 0 and len(meeting.description) < 100
+
+
+def test_a_meeting_can_be_scheduled_up_to_2_years_ahead(schedule, chair, clock):
+    # The tests run at 09:00 UTC on 11 January 2027.
+    with pytest.raises(ValidationError) as error:
+        schedule(start=datetime(9999, 12, 31, 10, tzinfo=UTC),
+                 end=datetime(9999, 12, 31, 11, tzinfo=UTC))
+    assert error.value.message_dict["start"] == ["A meeting can be scheduled up to 2 years ahead"]
+    with pytest.raises(ValidationError, match="up to 2 years ahead"):
+        schedule(start=datetime(2029, 1, 11, 9, 1, tzinfo=UTC),
+                 end=datetime(2029, 1, 11, 10, tzinfo=UTC))
+    assert not Meeting.objects.exists()
+    meeting = schedule(start=datetime(2029, 1, 11, 9, 0, tzinfo=UTC),
+                       end=datetime(2029, 1, 11, 10, tzinfo=UTC))
+    with pytest.raises(ValidationError, match="up to 2 years ahead"):
+        services.meeting_update(meeting=meeting, updated_by=chair,
+                                start=datetime(2030, 1, 1, 9, tzinfo=UTC),
+                                end=datetime(2030, 1, 1, 10, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("url", [
+    "https://teams.microsoft.com/l/meetup-join/19%3ameeting_x%40thread.v2/0",
+    "https://teams.live.com/meet/9312345678901",
+])
+def test_both_teams_hosts_are_accepted(schedule, url):
+    assert schedule(teams_url=url).teams_url == url
+
+
+def test_teams_message_names_both_hosts(schedule):
+    with pytest.raises(ValidationError) as error:
+        schedule(teams_url="https://zoom.us/j/123")
+    assert error.value.message_dict["teams_url"] == [
+        "Enter a Microsoft Teams meeting link starting https://teams.microsoft.com/ "
+        "or https://teams.live.com/"]

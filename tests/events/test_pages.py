@@ -576,3 +576,18 @@ def test_answer_form_messages(client, sig, member, meeting, data, message):
     summary = error_summary(response)
     assert message in summary
     assert "Select a valid choice" not in summary and "This field is required" not in summary
+
+
+def test_year_9999_is_refused_on_the_form(client, sig, chair):
+    client.force_login(chair)
+    response = client.post(reverse("events:meeting_schedule", kwargs={"slug": sig.slug}),
+                           schedule_data(date=("31", "12", "9999")))
+    assert 'href="#id_date_day">A meeting can be scheduled up to 2 years ahead' \
+        in error_summary(response)
+    assert not Meeting.objects.exists()
+
+
+def test_teams_hint_names_both_hosts(client, sig, chair):
+    client.force_login(chair)
+    page = text_of(client.get(reverse("events:chair_dashboard", kwargs={"slug": sig.slug})))
+    assert "Starts https://teams.microsoft.com/ or https://teams.live.com/." in page

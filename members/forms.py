@@ -20,18 +20,22 @@ FULL_NAME_ERRORS = {
 }
 
 
-def optional_password_hint() -> str:
-    """The hint for the optional password at sign-up: leave it blank, or these rules apply.
-
-    Returns safe HTML: a sentence, then the password validators' rules as an
-    NHS.UK bullet list.
-    """
+def password_rules_html() -> str:
+    """The password validators' rules as an NHS.UK bullet list (safe HTML), for a hint."""
     rules = format_html_join("", "<li>{}</li>", (
         (text,) for text in password_validation.password_validators_help_texts()))
     return format_html(
-        "You can leave this blank: you will sign in with a code we email you. "
-        "If you choose a password:"
         '<ul class="nhsuk-list nhsuk-list--bullet nhsuk-u-margin-bottom-0">{}</ul>', rules)
+
+
+def optional_password_hint() -> str:
+    """The hint for the optional password at sign-up: leave it blank, or these rules apply.
+
+    Returns safe HTML: a sentence, then :func:`password_rules_html`.
+    """
+    return format_html(
+        "You can leave this blank: you will sign in with a code we email you. "
+        "If you choose a password:{}", password_rules_html())
 
 
 class SignupForm(forms.Form):

@@ -64,7 +64,8 @@ def test_every_text_email_template_leaves_text_unescaped(name, settings):
         "network_mailbox": "o'brien@nhs.net", "site_url": "https://x.example/?a=1&b=2",
         "login_page_url": "https://x.example/?a=1&b=2",
         "password_reset_url": "https://x.example/?a=1&b=2",
-        "activate_url": "https://x.example/?a=1&b=2",
+        "activate_url": "https://x.example/?a=1&b=2", "signup_url": "https://x.example/?a=1&b=2",
+        "ip": "1.2.3.4", "user_agent": "O'Brien & \"Co\"", "timestamp": "now",
         "login_code_minutes": 15, "verification_code_minutes": 15,
     }
     assert_not_escaped(render_to_string(name, context))

@@ -144,7 +144,12 @@ def joining_details(meeting) -> list[tuple[str, str]]:
 
 
 def meeting_description(meeting) -> str:
-    """DESCRIPTION for invitations and the private feed: text, joining details, page link."""
+    """DESCRIPTION for invitations and the private feed: text, joining details, page link.
+
+    A cancelled meeting's is only :func:`cancelled_description`.
+    """
+    if meeting.is_cancelled:
+        return cancelled_description(meeting)
     paragraphs = [f"{group_label(meeting.group)} meeting."]
     if meeting.description.strip():
         paragraphs.append(meeting.description.strip())
@@ -153,6 +158,18 @@ def meeting_description(meeting) -> str:
         paragraphs.append("\n".join(f"{label}: {value}" for label, value in details))
     paragraphs.append(f"Answer (attending or apologies) on SIG Hub: {meeting_url(meeting)}")
     return "\n\n".join(paragraphs)
+
+
+def cancelled_description(meeting, *, removed: bool = False) -> str:
+    """DESCRIPTION of a cancellation: no joining details and nothing to answer.
+
+    ``removed``: the meeting goes ahead, but this attendee left the group.
+    """
+    if removed:
+        why = f"You are no longer invited because you left the {group_label(meeting.group)}."
+    else:
+        why = "This meeting has been cancelled."
+    return f"{group_label(meeting.group)} meeting.\n\n{why}"
 
 
 def _cn(name: str) -> str:
@@ -179,7 +196,10 @@ def _base_event(meeting, *, dtstamp: datetime, private: bool) -> Event:
     event.add("sequence", meeting.sequence)
     event.add("status", "CANCELLED" if meeting.is_cancelled else "CONFIRMED")
     event.add("last-modified", meeting.updated_at.astimezone(UTC))
-    if private:
+    if private and meeting.is_cancelled:
+        # Nothing to join or answer (rule F6 keeps it, struck through, for a while).
+        event.add("description", cancelled_description(meeting))
+    elif private:
         location = meeting_location(meeting)
         if location:
             event.add("location", location)
@@ -195,6 +215,7 @@ def invitation_calendar(
     attendees: Sequence[Attendee],
     recipient: str,
     dtstamp: datetime | None = None,
+    removed: bool = False,
 ) -> str:
     """The iMIP calendar object for one message to ``recipient``.
 
@@ -206,13 +227,21 @@ def invitation_calendar(
             attendee when ``attendees`` is just them).
         attendees: every ATTENDEE to list (rule U3: the full list), each
             written ``CN=..;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=..;
-            RSVP=TRUE:mailto:<address>`` (rule I4). In a REQUEST the
+            RSVP=TRUE:mailto:<address>`` (rule I4; RSVP=FALSE in a CANCEL). In a REQUEST the
             recipient's own line is always PARTSTAT=NEEDS-ACTION.
         recipient: the address in the email's To:, which must be one of the
             attendees' addresses, exactly (Outlook greys out the answer
             buttons otherwise).
         dtstamp: when this message was made (aware); default now. It must be
             later than any earlier message's for the UID (rule U2).
+        removed: for a CANCEL, the meeting goes ahead but ``recipient`` left
+            the group and is taken off it (rule C1); otherwise the meeting is
+            cancelled.
+
+    A CANCEL carries no joining details: no LOCATION or URL, and a
+    DESCRIPTION that only says the meeting is cancelled or that the
+    recipient left the group. Its attendees are written RSVP=FALSE (RFC 5546
+    3.2.5: no reply is expected to a cancellation).
 
     Returns:
         The object as text with CRLF line ends (rule X1), with METHOD, one
@@ -231,10 +260,12 @@ def invitation_calendar(
     cal.add("method", method)
     cal.add_component(london_vtimezone())
 
-    event = _base_event(meeting, dtstamp=dtstamp or timezone.now(), private=True)
-    if method == METHOD_CANCEL:
+    cancel = method == METHOD_CANCEL
+    event = _base_event(meeting, dtstamp=dtstamp or timezone.now(), private=not cancel)
+    if cancel:
         # C1: a cancellation says STATUS:CANCELLED even when only one person is removed.
         event["status"] = "CANCELLED"
+        event.add("description", cancelled_description(meeting, removed=removed))
     organizer = vCalAddress(f"mailto:{settings.NETWORK_MAILBOX}")
     organizer.params["cn"] = _cn(settings.NETWORK_MAILBOX_NAME)
     event.add("organizer", organizer)
@@ -247,7 +278,8 @@ def invitation_calendar(
         # others' PARTSTAT shows the answers they gave on SIG Hub.
         own_line = method == METHOD_REQUEST and attendee.email == recipient
         address.params["partstat"] = "NEEDS-ACTION" if own_line else attendee.partstat
-        address.params["rsvp"] = "TRUE"
+        # RFC 5546 3.2.5: a CANCEL expects no reply.
+        address.params["rsvp"] = "FALSE" if cancel else "TRUE"
         event.add("attendee", address)
     cal.add_component(event)
     return cal.to_ical().decode("utf-8")

@@ -125,7 +125,7 @@ def _queue_invitation_emails(
         person = invitation.person
         calendar = invitation_calendar(
             meeting, method=method, attendees=attendee_lines, recipient=person.email,
-            dtstamp=now,
+            dtstamp=now, removed=kind == "removed",
         )
         queue_email(render_email(
             "events/invitation", {**context, "person": person, "invitation": invitation},

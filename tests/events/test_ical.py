@@ -96,3 +96,34 @@ def test_cancelled_meetings_are_kept_for_30_days():
     assert feed_includes(cancelled, now=NOW + timedelta(days=29))
     assert not feed_includes(cancelled, now=NOW + timedelta(days=30, seconds=1))
     assert feed_includes(a_meeting(), now=NOW + timedelta(days=400))
+
+
+def test_cancel_has_no_joining_details_and_rsvp_false():
+    meeting = a_meeting(description="Agenda", venue="Room 9", dial_in="0800 1")
+    people = [Attendee("a@nhs.net", "A", "ACCEPTED"), Attendee("b@nhs.net", "B")]
+    for removed, why in ((False, "This meeting has been cancelled."),
+                         (True, "You are no longer invited because you left the "
+                                "Paediatric Imaging SIG.")):
+        text = invitation_calendar(meeting, method="CANCEL", attendees=people,
+                                   recipient="a@nhs.net", dtstamp=NOW, removed=removed)
+        cal, _ = read_calendar(text)
+        event = cal.walk("VEVENT")[0]
+        assert str(event["DESCRIPTION"]) == f"Paediatric Imaging SIG meeting.\n\n{why}"
+        for absent in ("LOCATION", "URL"):
+            assert absent not in event
+        for secret in ("teams.microsoft.com", "Room 9", "0800 1", "Agenda", "Answer"):
+            assert secret not in text
+        assert [a.params["RSVP"] for a in event["ATTENDEE"]] == ["FALSE", "FALSE"]
+        assert [a.params["PARTSTAT"] for a in event["ATTENDEE"]] == ["ACCEPTED", "NEEDS-ACTION"]
+        assert str(event["STATUS"]) == "CANCELLED" and "ORGANIZER" in event
+
+
+def test_a_cancelled_meeting_in_the_private_feed_has_no_joining_details():
+    cancelled = a_meeting(status=Meeting.Status.CANCELLED, cancelled_at=NOW, venue="Room 9")
+    text = feed_calendar([cancelled], name="Mine", include_private_details=True, now=NOW)
+    cal, _ = read_calendar(text)
+    event = cal.walk("VEVENT")[0]
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert str(event["DESCRIPTION"]) == (
+        "Paediatric Imaging SIG meeting.\n\nThis meeting has been cancelled.")
+    assert b"Room 9" not in text and b"teams.microsoft.com" not in text

@@ -24,6 +24,7 @@ from tests.events.conftest import (
     the_event,
 )
 from tests.factories import MembershipFactory, PersonFactory
+from tests.interop import libical_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -534,3 +535,53 @@ def test_teams_message_names_both_hosts(schedule):
     assert error.value.message_dict["teams_url"] == [
         "Enter a Microsoft Teams meeting link starting https://teams.microsoft.com/ "
         "or https://teams.live.com/"]
+
+
+def _attendee_list(event) -> list:
+    attendees = event["ATTENDEE"]
+    return attendees if isinstance(attendees, list) else [attendees]
+
+
+@pytest.mark.parametrize("kind", ["cancelled", "removed"])
+def test_cancel_calendar_carries_no_joining_details_and_asks_no_reply(
+        sig, chair, schedule, clock, committed, kind):
+    meeting = schedule()
+    mail.outbox.clear()
+    clock.advance(hours=1)
+    if kind == "cancelled":
+        committed(services.meeting_cancel, meeting=meeting, cancelled_by=chair)
+        description = "Paediatric Imaging SIG meeting.\n\nThis meeting has been cancelled."
+    else:
+        leaver = Membership.objects.get(group=sig, person__email="jo.smith@nhs.net")
+        committed(member_services.membership_leave, membership=leaver)
+        description = ("Paediatric Imaging SIG meeting.\n\nYou are no longer invited because "
+                       "you left the Paediatric Imaging SIG.")
+    message = messages_to(mail.outbox, "jo.smith@nhs.net")[0]
+    text = calendar_text(message)
+    cal, _ = read_calendar(text)  # icalendar: no errors; vobject: validate=True
+    assert libical_errors(text) == []  # and libical's iTIP check for METHOD:CANCEL
+    event = the_event(cal)
+    # Rule C1 is kept ...
+    assert str(cal["METHOD"]) == "CANCEL"
+    assert str(event["UID"]) == meeting.uid
+    assert event["SEQUENCE"] == 1
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert str(event["ORGANIZER"]).startswith("mailto:")
+    assert event["ORGANIZER"].params["CN"] == "West Midlands Imaging Network"
+    assert "mailto:jo.smith@nhs.net" in [str(a) for a in _attendee_list(event)]
+    # ... but nothing to join and nothing to answer (RFC 5546 3.2.5).
+    assert str(event["DESCRIPTION"]) == description
+    assert "LOCATION" not in event and "URL" not in event
+    unfolded = text.replace("\r\n ", "")
+    assert TEAMS not in unfolded and "Russells Hall" not in unfolded and "5200" not in unfolded
+    assert "Answer" not in unfolded and "RSVP=TRUE" not in unfolded
+    assert {a.params["RSVP"] for a in _attendee_list(event)} == {"FALSE"}
+
+
+def test_requests_still_ask_for_a_reply_with_the_joining_details(schedule):
+    schedule()
+    text = calendar_text(messages_to(mail.outbox, "jo.smith@nhs.net")[0])
+    cal, _ = read_calendar(text)
+    event = the_event(cal)
+    assert {a.params["RSVP"] for a in _attendee_list(event)} == {"TRUE"}
+    assert TEAMS in str(event["LOCATION"]) and TEAMS in str(event["DESCRIPTION"])

@@ -585,3 +585,24 @@ def test_requests_still_ask_for_a_reply_with_the_joining_details(schedule):
     event = the_event(cal)
     assert {a.params["RSVP"] for a in _attendee_list(event)} == {"TRUE"}
     assert TEAMS in str(event["LOCATION"]) and TEAMS in str(event["DESCRIPTION"])
+
+
+def test_leaving_email_says_removed_not_cancelled(sig, schedule, clock, committed):
+    schedule()
+    schedule(title="Summer meeting", start=datetime(2027, 6, 1, 9, tzinfo=UTC),
+             end=datetime(2027, 6, 1, 10, tzinfo=UTC))
+    mail.outbox.clear()
+    clock.advance(hours=1)
+    leaver = Membership.objects.get(group=sig, person__email="jo.smith@nhs.net")
+    committed(member_services.membership_leave, membership=leaver)
+    assert sorted(m.subject for m in mail.outbox) == [
+        "Removed from your calendar: Spring meeting, Sunday 28 March 2027",
+        "Removed from your calendar: Summer meeting, Tuesday 1 June 2027",
+    ]
+    root = parsed(mail.outbox[0])
+    for body in (root.get_body(preferencelist=("plain",)).get_content(),
+                 root.get_body(preferencelist=("html",)).get_content()):
+        assert "You have left the Paediatric Imaging SIG" in body
+        assert "The meeting itself has not been cancelled: it goes ahead without you." in body
+        assert "Cancelled:" not in body and "has been cancelled." not in body
+        assert TEAMS not in body

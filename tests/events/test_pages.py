@@ -591,3 +591,33 @@ def test_teams_hint_names_both_hosts(client, sig, chair):
     client.force_login(chair)
     page = text_of(client.get(reverse("events:chair_dashboard", kwargs={"slug": sig.slug})))
     assert "Starts https://teams.microsoft.com/ or https://teams.live.com/." in page
+
+
+# --- long unbroken text wraps (sighub-wrap, see static/sighub.css) -------------------
+
+def test_tables_summary_lists_and_long_text_wrap(client, sig, chair, meeting):
+    long_name = "Wolfeschlegelsteinhausenbergerdorff" * 7  # 245 characters, no spaces
+    long_url = "https://example.nhs.uk/" + "a" * 300
+    member = PersonFactory(full_name=long_name)
+    MembershipFactory(group=sig, person=member)
+    invitation = Invitation.objects.create(meeting=meeting, person=member)
+    services.invitation_respond(invitation=invitation, response="attending", note=long_url)
+    MembershipFactory(group=sig, person=PersonFactory(full_name=long_name + "x"),
+                      status=Membership.Status.APPLIED, note=long_url)
+    client.force_login(chair)
+    pages = [
+        sig.get_absolute_url(),
+        reverse("events:chair_dashboard", kwargs={"slug": sig.slug}),
+        meeting.get_absolute_url(),
+        reverse("events:meeting_edit", kwargs={"pk": meeting.pk}),
+        reverse("events:meeting_cancel", kwargs={"pk": meeting.pk}),
+    ]
+    for url in pages:
+        page = text_of(client.get(url))
+        assert "<h1 class=\"sighub-wrap\">" in page, url
+        for table in re.findall(r"<table[^>]*>", page):
+            assert "sighub-wrap" in table, (url, table)
+        for summary_list in re.findall(r'<dl class="nhsuk-summary-list[^"]*"', page):
+            assert "sighub-wrap" in summary_list, (url, summary_list)
+    page = text_of(client.get(meeting.get_absolute_url()))
+    assert long_name in page and long_url in page

@@ -287,17 +287,21 @@ def meeting_cancel(*, meeting: Meeting, cancelled_by: Person | None) -> Meeting:
 
 
 @transaction.atomic
-def invitation_respond(*, invitation: Invitation, response: str, note: str = "") -> Invitation:
-    """Record a person's answer to their invitation: attending or apologies, with a note.
+def invitation_respond(*, invitation: Invitation, response: str, note: str = "",
+                       via: str = Invitation.Source.SITE) -> Invitation:
+    """Record a person's answer to their invitation, with a note.
 
     Args:
-        response: ``Invitation.Response.ATTENDING`` or ``APOLOGIES``.
+        response: any ``Invitation.Response`` except ``NEEDS_ACTION``.
         note: optional, up to 500 characters (e.g. "joining late").
+        via: where the answer came from (``Invitation.Source``), kept in
+            ``answered_via``: the site, a calendar reply, or the chair.
 
     Raises ValidationError for another response, a withdrawn invitation, or
     a meeting that is cancelled or over.
     """
-    if response not in (Invitation.Response.ATTENDING, Invitation.Response.APOLOGIES):
+    if (response not in Invitation.Response.values
+            or response == Invitation.Response.NEEDS_ACTION):
         raise ValidationError({"response": "Choose attending or apologies."})
     invitation = (Invitation.objects.select_for_update()
                   .select_related("meeting", "person").get(pk=invitation.pk))
@@ -311,8 +315,9 @@ def invitation_respond(*, invitation: Invitation, response: str, note: str = "")
     invitation.response = response
     invitation.note = _normalise("note", note)
     invitation.responded_at = timezone.now()
+    invitation.answered_via = via
     invitation.full_clean()
-    invitation.save(update_fields=["response", "note", "responded_at"])
+    invitation.save(update_fields=["response", "note", "responded_at", "answered_via"])
     return invitation
 
 

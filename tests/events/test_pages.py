@@ -76,7 +76,7 @@ def test_sig_page_for_a_visitor(client, sig, meeting):
     response = client.get(reverse("events:group_detail", kwargs={"slug": sig.slug}))
     assert response.status_code == 200
     page = text_of(response)
-    assert "<h1>" in page and "Paediatric Imaging</h1>" in page
+    assert '<h1 class="sighub-wrap">' in page and "Paediatric Imaging</h1>" in page
     assert "Standardising paediatric MRI protocols" in page
     assert "Dr Chair Person (chair" in page
     assert "Spring meeting" in page and "Sunday 28 March 2027, 10am to 11am (UK time)" in page

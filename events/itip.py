@@ -212,6 +212,9 @@ def parse_reply(data: str | bytes, *, sender: str = "") -> Reply | Malformed | N
         calendars = Calendar.from_ical(data, multiple=True)
     except (ValueError, TypeError, IndexError, KeyError) as exc:
         return Malformed(f"unreadable: {str(exc).splitlines()[0][:120]}")
+    if not calendars:
+        # icalendar returns nothing for an object cut short (no END lines).
+        return Malformed("unreadable: no complete VCALENDAR")
     calendars = [c for c in calendars if getattr(c, "name", "") == "VCALENDAR"]
     if not calendars:
         return Malformed("no VCALENDAR")

@@ -1,14 +1,15 @@
-"""Listeners for membership changes (members sends the signals, never imports events).
+"""Listeners for members' signals (members sends the signals, never imports events).
 
-Both signals are sent inside the transaction that changed the membership, so
-the invitations and their emails commit or roll back with it.
+The membership signals are sent inside the transaction that changed the
+membership, so the invitations and their emails commit or roll back with it.
+``calendar_reply_received`` hands over a calendar part of an inbound email.
 """
 
 from django.dispatch import receiver
 
-from members.signals import membership_activated, membership_ended
+from members.signals import calendar_reply_received, membership_activated, membership_ended
 
-from . import services
+from . import replies, services
 
 
 @receiver(membership_activated, dispatch_uid="events.invite_new_member")
@@ -21,3 +22,9 @@ def invite_new_member(sender, membership, **kwargs) -> None:
 def withdraw_leaving_member(sender, membership, **kwargs) -> None:
     """A member who left gets a CANCEL (to them only) for each future meeting."""
     services.invitations_withdraw_member(membership=membership)
+
+
+@receiver(calendar_reply_received, dispatch_uid="events.apply_calendar_reply")
+def apply_calendar_reply(sender, part, **kwargs) -> replies.ReplyOutcome:
+    """A calendar part of an inbound email: record the attendee's answer if it is a REPLY."""
+    return replies.reply_receive(part.text, sender=part.sender)

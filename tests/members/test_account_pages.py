@@ -160,7 +160,7 @@ def test_change_password_page(client, person):
 
 def test_sign_in_page_password_section_is_in_sentence_case(client):
     main = page(client.get(reverse("account_login")), h1="Sign in")
-    assert '<label class="nhsuk-label " for="id_login">Email address</label>' in main
+    assert '<label class="nhsuk-label " for="id_login">Email</label>' in main
     assert "Keep me signed in on this device" in main
 
 

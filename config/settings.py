@@ -7,6 +7,7 @@ the NHSmail relay (see README.md).
 """
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -261,4 +262,17 @@ LOGGING = {
     # Django's own config gives "django" a console handler too: let it
     # propagate to root instead, so each line is printed once.
     "loggers": {"django": {"handlers": [], "propagate": True}},
+}
+
+# --- Inbound mail -------------------------------------------------------------
+# Attendees' calendar replies (METHOD:REPLY) are read by `manage.py ingest_mail`
+# from messages exported from the network mailbox, or arrive through Postmark's
+# inbound webhook at /anymail/postmark/inbound/ (turn on "Include raw email
+# content in JSON payload") for a deployment whose ORGANIZER address is routed
+# to Postmark. Anymail checks the webhook's HTTP basic auth ("user:password").
+# Unset, the secret is a random one nobody knows, so the webhooks refuse every
+# request rather than accept forged replies from anyone on the web.
+ANYMAIL = {
+    "WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "")
+    or f"disabled:{secrets.token_urlsafe(32)}",
 }

@@ -1,0 +1,65 @@
+"""Inbound mail from an ESP's webhook, through django-anymail's ``inbound`` signal.
+
+SIG Hub uses Postmark's inbound webhook, at ``/anymail/postmark/inbound/``,
+with "Include raw email content in JSON payload" switched on: the JSON then
+carries the message exactly as received (``RawEmail``), so the calendar part
+of a reply arrives with its headers and ``method=REPLY`` intact wherever it
+sits in the MIME tree (rule R3). Anymail checks the request's HTTP basic
+auth against ``ANYMAIL["WEBHOOK_SECRET"]`` (``user:password``; Postmark's
+webhook URL is set as ``https://user:password@host/anymail/postmark/inbound/``)
+and answers 400 without it, before this receiver runs.
+
+Only mail sent to an address routed to Postmark arrives this way: replies go
+to the ORGANIZER, so this suits a deployment whose ORGANIZER address is on
+its own domain. With the NHSmail mailbox as ORGANIZER, replies stay in the
+mailbox and are read with ``manage.py ingest_mail``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from anymail.signals import inbound
+from django.db import InterfaceError, OperationalError
+from django.dispatch import receiver
+
+from .inbound import ingest_message
+
+logger = logging.getLogger(__name__)
+
+
+@receiver(inbound, dispatch_uid="members.mail.inbound_webhook")
+def handle_inbound_webhook(sender, event, esp_name, **kwargs) -> None:
+    """Hand an ESP's inbound message to :func:`members.mail.inbound.ingest_message`.
+
+    ``event.message`` is an ``AnymailInboundMessage`` (an
+    ``email.message.EmailMessage``); its ``as_bytes()`` is the RFC 822
+    message. A receiver that raises makes anymail answer 500 and the ESP
+    deliver the same message again (Postmark: up to 10 more times), so
+    nothing about the message itself may raise: an unusable message is
+    logged and accepted. Only a database that cannot be reached raises, so
+    the ESP tries again once it is back.
+    """
+    message = event.message
+    if message is None:
+        logger.warning("%s inbound webhook: an event with no message", esp_name)
+        return
+    try:
+        raw = message.as_bytes()
+    except (ValueError, TypeError, LookupError, UnicodeError):
+        logger.exception("%s inbound webhook: cannot serialise message %s", esp_name,
+                         event.event_id)
+        return
+    try:
+        result = ingest_message(raw)
+    except (OperationalError, InterfaceError):
+        logger.exception("%s inbound webhook: database unavailable; the ESP will retry",
+                         esp_name)
+        raise
+    except Exception:
+        # A fault in handling this one message would fail the same way on
+        # every retry: log it for a person to look at and accept the message.
+        logger.exception("%s inbound webhook: message %s could not be handled", esp_name,
+                         event.event_id)
+        return
+    logger.info("%s inbound webhook %s: %s", esp_name, event.event_id, result)

@@ -45,7 +45,7 @@ def render_email(template: str, context: dict, *, to: str, **extra) -> OutgoingE
 
     Args:
         template: base name such as ``"members/decision"``, looked up under ``email/``.
-        context: template context; ``site_url`` and ``network_mailbox`` are added.
+        context: template context; ``site_url``, ``network_mailbox`` and ``network_name`` are added.
         to: the one recipient's address.
         extra: further :class:`OutgoingEmail` fields (``calendar``, ``headers``...).
 
@@ -55,7 +55,8 @@ def render_email(template: str, context: dict, *, to: str, **extra) -> OutgoingE
     """
     from django.template import TemplateDoesNotExist
 
-    ctx = {"site_url": settings.SITE_URL, "network_mailbox": settings.NETWORK_MAILBOX, **context}
+    ctx = {"site_url": settings.SITE_URL, "network_mailbox": settings.NETWORK_MAILBOX,
+           "network_name": settings.NETWORK_MAILBOX_NAME, **context}
     subject = " ".join(render_to_string(f"email/{template}_subject.txt", ctx).split())
     text = render_to_string(f"email/{template}_message.txt", ctx)
     try:

@@ -17,3 +17,6 @@ urlpatterns = [
     path("meetings/<int:pk>/cancel/", views.meeting_cancel, name="meeting_cancel"),
     path("feeds/<str:token>/meetings.ics", views.personal_feed, name="personal_feed"),
 ]
+urlpatterns += [
+    path("sigs/<slug:slug>/meetings/series/new/", views.series_schedule, name="series_schedule"),
+]

@@ -241,3 +241,69 @@ def group_feed(request, slug):
 
 def _latest_change(meetings):
     return max((m.updated_at for m in meetings), default=None)
+
+
+# --- A series of meetings ------------------------------------------------------
+
+# Posted fields that are the preview's own, not the series form's.
+_SERIES_CONTROL_FIELDS = ("csrfmiddlewaretoken", "confirm", "change", "fingerprint")
+
+
+def _series_page(request, group, form, *, plan=None, changed: bool = False):
+    """The series form, or (with ``plan``) the preview of every date to confirm."""
+    from .timeutil import format_when
+
+    context = {"group": group, "group_label": group_label(group), "form": form}
+    if plan is None:
+        return render(request, "events/series_form.html", context)
+    invited = member_selectors.members_by_trust(group=group)
+    members = sum(t.count for t in invited)
+    return render(request, "events/series_confirm.html", {
+        **context,
+        "plan": plan,
+        "when": [format_when(o.start, o.end) for o in plan.occurrences],
+        "member_count": members,
+        "email_count": members * len(plan.occurrences),
+        "hidden": [(name, value) for name, value in request.POST.items()
+                   if name not in _SERIES_CONTROL_FIELDS],
+        "changed": changed,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def series_schedule(request, slug):
+    """Schedule a run of meetings from a pattern (chairs of a SIG only: 403, 404).
+
+    GET shows the form. A POST checks it and shows a preview of every date;
+    the preview posts the same fields back (hidden) with ``confirm`` and the
+    plan's fingerprint, and only then is every meeting created and every
+    invitation sent (``events.series.series_schedule``, one transaction). If
+    the dates differ from the ones previewed (the clock moved past one), the
+    preview is shown again. ``change`` goes back to the filled-in form.
+    """
+    from .forms_series import SeriesForm
+    from .series import series_schedule as schedule_series
+
+    group = get_sig_for_manager(request.user, slug)
+    if request.method == "GET":
+        return _series_page(request, group, SeriesForm())
+    form = SeriesForm(request.POST)
+    if "change" in request.POST or not form.is_valid():
+        return _series_page(request, group, form)
+    plan = form.cleaned_data["plan"]
+    if "confirm" not in request.POST:
+        return _series_page(request, group, form, plan=plan)
+    if request.POST.get("fingerprint") != plan.fingerprint():
+        return _series_page(request, group, form, plan=plan, changed=True)
+    try:
+        series = schedule_series(group=group, scheduled_by=request.user,
+                                 **form.series_fields())
+    except ValidationError as exc:
+        form.add_service_errors(exc)
+        return _series_page(request, group, form)
+    count = series.meetings.count()
+    messages.success(
+        request, f"{count} meeting{'s' if count != 1 else ''} scheduled ({series.pattern}). "
+                 "Invitations to each are on their way to every member.")
+    return redirect(reverse("events:chair_dashboard", kwargs={"slug": slug}) + "#meetings")

@@ -276,3 +276,11 @@ ANYMAIL = {
     "WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "")
     or f"disabled:{secrets.token_urlsafe(32)}",
 }
+
+# --- Meeting reminders ---------------------------------------------------------
+# `manage.py send_reminders` (hourly from cron) emails everyone attending or not
+# yet answered once a meeting is this many days away; 0 turns reminders off.
+MEETING_REMINDER_DAYS = env_int("MEETING_REMINDER_DAYS", 7)
+if MEETING_REMINDER_DAYS < 0:
+    raise ImproperlyConfigured(
+        f"MEETING_REMINDER_DAYS must be 0 or more, not {MEETING_REMINDER_DAYS}.")

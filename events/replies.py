@@ -164,7 +164,9 @@ def reply_apply(*, reply: itip.Reply) -> ReplyOutcome:
     same rules apply as to an answer on the site. The reply's SEQUENCE and
     DTSTAMP are kept on the invitation for ordering later replies.
     """
-    meeting = Meeting.objects.filter(uid=reply.uid).first()
+    # The meeting row first, then the invitation: the order invitation_respond
+    # and meeting_update lock them in, so a reply and a site answer never deadlock.
+    meeting = Meeting.objects.select_for_update().filter(uid=reply.uid).first()
     if meeting is None:
         return _ignored(Reason.UNKNOWN_UID, reply)
     if reply.recurrence_id:

@@ -258,15 +258,18 @@ def test_an_answer_given_on_the_site_after_the_reply_was_written_wins(meeting, c
     assert invitation_state(meeting) == before
 
 
-def test_accepted_keeps_an_in_person_or_online_answer(meeting):
+@pytest.mark.parametrize("mode", [R.IN_PERSON, R.ONLINE])
+def test_accepted_keeps_an_in_person_or_online_answer(meeting, mode):
+    # A venue as well as Teams, so both modes can be chosen.
+    Meeting.objects.filter(pk=meeting.pk).update(venue="Room 1, Russells Hall Hospital")
     jo = invitation_of(meeting, "jo.smith@nhs.net")
-    services.invitation_respond(invitation=jo, response=R.IN_PERSON, note="")
+    services.invitation_respond(invitation=jo, response=mode, note="")
 
     outcome = ingest_message(corpus_bytes("outlook-exchange-accepted.eml")).outcomes[0]
 
-    assert outcome.recorded and outcome.response == R.IN_PERSON
+    assert outcome.recorded and outcome.response == mode
     jo.refresh_from_db()
-    assert (jo.response, jo.answered_via) == (R.IN_PERSON, Invitation.Source.CALENDAR)
+    assert (jo.response, jo.answered_via) == (mode, Invitation.Source.CALENDAR)
 
 
 def test_a_long_comment_is_cut_to_the_note_limit(meeting):

@@ -68,7 +68,8 @@ class ReplyOutcome:
         reason: :attr:`Reason.RECORDED`, or why it was ignored.
         uid, attendee: the reply's UID and attendee address (``""`` if unreadable).
         response: the ``Invitation.Response`` now recorded (only when recorded).
-        detail: more for the log (the parse problem, the refusal message).
+        detail: more for the log (the parse problem, the refusal message, or
+            "on the waiting list" for an in-person answer waiting for a place).
     """
 
     reason: Reason
@@ -84,7 +85,8 @@ class ReplyOutcome:
     def __str__(self) -> str:
         who = " ".join(filter(None, [self.attendee, f"for {self.uid}" if self.uid else ""]))
         if self.recorded:
-            return f"recorded: {who} {self.response}"
+            extra = f" ({self.detail})" if self.detail else ""
+            return f"recorded: {who} {self.response}{extra}"
         extra = f" - {self.detail}" if self.detail else ""
         return f"ignored ({self.reason}){': ' + who if who else ''}{extra}"
 
@@ -196,7 +198,7 @@ def reply_apply(*, reply: itip.Reply) -> ReplyOutcome:
                                         Invitation.Response.ONLINE)):
         response = invitation.response
     try:
-        services.invitation_respond(
+        saved = services.invitation_respond(
             invitation=invitation, response=response,
             note=reply.comment.strip()[:NOTE_MAX_LENGTH], via=Invitation.Source.CALENDAR,
         )
@@ -204,7 +206,10 @@ def reply_apply(*, reply: itip.Reply) -> ReplyOutcome:
         return _ignored(Reason.REFUSED, reply, detail=" ".join(exc.messages))
     Invitation.objects.filter(pk=invitation.pk).update(
         reply_sequence=reply.sequence, reply_dtstamp=reply.dtstamp)
+    # The service decides what is kept (Accept at a venue-only meeting is in
+    # person, and may join the waiting list).
     outcome = ReplyOutcome(Reason.RECORDED, uid=reply.uid, attendee=reply.attendee,
-                           response=response)
+                           response=saved.response,
+                           detail="on the waiting list" if saved.waitlisted_at else "")
     logger.info("Calendar reply %s", outcome)
     return outcome

@@ -9,9 +9,11 @@ Two kinds of output, kept apart (house style, after pretix ``presale/ical.py``):
   calendar properties): no METHOD, no ORGANIZER, no ATTENDEE (rules F2, F7).
 
 Both write times as ``TZID=Europe/London`` with the one hand-built VTIMEZONE
-of rule T2 (:func:`london_vtimezone`) and let the ``icalendar`` library
-serialise: CRLF, folding at 75 octets, TEXT escaping (rules X1, X2). The rule
-numbers refer to ``/work/shared/reference/icalendar-interop.md``.
+of rule T2 (:func:`london_vtimezone`), except a time in the hour the clocks
+repeat in October, which is written in UTC (rule T1; :func:`ical_datetime`),
+and let the ``icalendar`` library serialise: CRLF, folding at 75 octets, TEXT
+escaping (rules X1, X2). The rule numbers refer to
+``/work/shared/reference/icalendar-interop.md``.
 
 Nothing here touches the database beyond the attributes of the objects passed
 in (``meeting.group`` must be loaded for feeds and descriptions).
@@ -107,6 +109,36 @@ def london_vtimezone() -> Timezone:
     return vtimezone
 
 
+def london_time_is_ambiguous(moment: datetime) -> bool:
+    """Whether the Europe/London wall time of ``moment`` (aware) happens twice.
+
+    True only in the hour the clocks go back (01:00-01:59 local on the last
+    Sunday of October), which happens once in BST and again in GMT. zoneinfo
+    tells the two apart by ``fold``: the same wall time with the other fold
+    has a different UTC offset only there. (A wall time in the March gap
+    also differs by fold, but ``astimezone`` never gives one.)
+    """
+    local = moment.astimezone(LONDON)
+    return local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+
+
+def ical_datetime(moment: datetime) -> datetime:
+    """How to write the instant ``moment`` (aware) as a DTSTART or DTEND.
+
+    Normally the London wall time, serialised ``TZID=Europe/London`` with our
+    VTIMEZONE (rule T2). A wall time in the repeated October hour cannot be
+    written that way: RFC 5545 3.3.5 says it means the first (BST) occurrence,
+    which ``icalendar`` and ``vobject`` follow, but Mozilla's ical.js (Thunderbird)
+    and libical (Evolution) take the second (GMT), so one of the two possible
+    meetings would land an hour out in some clients. Such a time is written in
+    UTC instead (``...Z``, rule T1), which every parser reads the same way.
+    DTSTART and DTEND are decided separately (RFC 5545 allows them to differ).
+    """
+    if london_time_is_ambiguous(moment):
+        return moment.astimezone(UTC)
+    return moment.astimezone(LONDON)
+
+
 def group_label(group) -> str:
     """How a group is named in calendars and emails: "Paediatric Imaging SIG"."""
     return f"{group.name} SIG" if group.is_sig else f"{group.name} (task-and-finish group)"
@@ -190,8 +222,9 @@ def _base_event(meeting, *, dtstamp: datetime, private: bool) -> Event:
     event = Event()
     event.add("uid", meeting.uid)  # one UID for life (rule U1, F4)
     event.add("dtstamp", dtstamp.astimezone(UTC))  # UTC, ends in Z (I4)
-    event.add("dtstart", meeting.start.astimezone(LONDON))  # TZID=Europe/London (T2)
-    event.add("dtend", meeting.end.astimezone(LONDON))
+    # TZID=Europe/London (T2), or UTC in the repeated October hour (T1).
+    event.add("dtstart", ical_datetime(meeting.start))
+    event.add("dtend", ical_datetime(meeting.end))
     event.add("summary", meeting.title)
     event.add("sequence", meeting.sequence)
     event.add("status", "CANCELLED" if meeting.is_cancelled else "CONFIRMED")

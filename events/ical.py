@@ -69,14 +69,16 @@ def attendee_from_invitation(invitation) -> Attendee:
     """An :class:`Attendee` from an ``events.Invitation`` (its ``person`` must be loaded).
 
     The address is ``person.email``, the same string the invitation email is
-    sent To (rule I4); PARTSTAT follows the person's recorded answer.
+    sent To (rule I4); PARTSTAT follows the person's recorded answer
+    (:data:`PARTSTAT_FOR_RESPONSE`), except that someone on the in-person
+    waiting list (``waitlisted_at`` set) is TENTATIVE until a place frees.
     """
     person = invitation.person
-    return Attendee(
-        email=person.email,
-        name=person.get_full_name(),
-        partstat=PARTSTAT_FOR_RESPONSE.get(invitation.response, "NEEDS-ACTION"),
-    )
+    if getattr(invitation, "waitlisted_at", None) is not None:
+        partstat = PARTSTAT_WHILE_WAITING
+    else:
+        partstat = PARTSTAT_FOR_RESPONSE.get(invitation.response, "NEEDS-ACTION")
+    return Attendee(email=person.email, name=person.get_full_name(), partstat=partstat)
 
 
 def london_vtimezone() -> Timezone:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -38,9 +38,14 @@ from .timeutil import format_date, format_when
 
 logger = logging.getLogger(__name__)
 
-# Fields a chair may change; each is something an attendee sees, so changing
-# any of them sends an update (RFC 5546 2.1.4, rule U2).
-EDITABLE_FIELDS = ("title", "start", "end", "teams_url", "venue", "dial_in", "description")
+# Fields a chair may change. Each but the in-person places is something an
+# attendee sees, so changing any of those sends an update (RFC 5546 2.1.4,
+# rule U2); the places are not in anyone's calendar (see UNSEEN_FIELDS).
+EDITABLE_FIELDS = ("title", "start", "end", "teams_url", "venue", "dial_in", "description",
+                   "in_person_places")
+# Editable fields no calendar shows: changing only these sends nothing and
+# leaves SEQUENCE and LAST-MODIFIED alone.
+UNSEEN_FIELDS = ("in_person_places",)
 # Changes that make earlier answers meaningless: answers are asked for again
 # (RFC 5546 3.2.2.2: the organizer may reset PARTSTAT to NEEDS-ACTION).
 TIME_FIELDS = ("start", "end")
@@ -52,6 +57,13 @@ CHANGE_LABELS = {
 
 # How far ahead a meeting may start (a typo'd year such as 9999 is refused).
 MAX_YEARS_AHEAD = 2
+
+# Messages about in-person places and the modes a meeting offers.
+IN_PERSON_PLACES_TOO_FEW = "In-person places must be 1 or more"
+IN_PERSON_PLACES_NEED_VENUE = ("In-person places need a venue: give the venue, or leave "
+                               "in-person places blank")
+ONLINE_ONLY = "This meeting is online only"
+IN_PERSON_ONLY = "This meeting is in person only: it has no Microsoft Teams link"
 
 
 def _years_after(moment: datetime, years: int) -> datetime:
@@ -80,6 +92,12 @@ def _validate(meeting: Meeting, *, now: datetime, check_start: bool) -> None:
     if check_start and meeting.start and meeting.start > _years_after(now, MAX_YEARS_AHEAD):
         errors.setdefault("start", []).append(
             f"A meeting can be scheduled up to {MAX_YEARS_AHEAD} years ahead")
+    places = meeting.in_person_places
+    if places is not None and "in_person_places" not in errors:
+        if places < 1:
+            errors["in_person_places"] = [IN_PERSON_PLACES_TOO_FEW]
+        elif not meeting.venue.strip():
+            errors["in_person_places"] = [IN_PERSON_PLACES_NEED_VENUE]
     if errors:
         raise ValidationError(errors)
 
@@ -101,10 +119,12 @@ def _queue_invitation_emails(
     attendees: list[Invitation],
     now: datetime,
     changes: list[str] | None = None,
+    template: str = "events/invitation",
 ) -> int:
     """Queue one message per recipient with its own calendar part; record ``sent_sequence``.
 
-    ``kind`` picks the wording: ``new``, ``update``, ``cancel`` or ``removed``.
+    ``kind`` picks the wording: ``new``, ``update``, ``cancel`` or ``removed``
+    (``promoted`` with ``template="events/place_free"``).
     Returns the number of messages queued.
     """
     attendee_lines = [attendee_from_invitation(invitation) for invitation in attendees]
@@ -128,7 +148,7 @@ def _queue_invitation_emails(
             dtstamp=now, removed=kind == "removed",
         )
         queue_email(render_email(
-            "events/invitation", {**context, "person": person, "invitation": invitation},
+            template, {**context, "person": person, "invitation": invitation},
             to=person.email, calendar=calendar, calendar_method=method,
         ))
         sent.append(invitation.pk)
@@ -154,20 +174,24 @@ def meeting_schedule(
     venue: str = "",
     dial_in: str = "",
     description: str = "",
+    in_person_places: int | None = None,
 ) -> Meeting:
     """Schedule a meeting of ``group`` and invite every active member.
 
     Args:
         start, end: aware datetimes (stored in UTC); ``start`` in the future.
         teams_url: an https Microsoft Teams link; ``venue`` a place. At least one.
+        in_person_places: how many can come in person (1 or more, and only
+            with a venue); None for no limit. Not written to any calendar.
 
     Each active member gets an Invitation and an email with METHOD:REQUEST,
     SEQUENCE 0 (rules I1-I5, T2). Permission (a chair of ``group``) is the
     caller's to check.
 
     Raises ValidationError keyed by field (``start``, ``end``, ``teams_url``,
-    ``title``...) with messages for the chair (among them: ``start`` in the
-    past or more than 2 years ahead); a ValidationError without a
+    ``title``, ``in_person_places``...) with messages for the chair (among
+    them: ``start`` in the past or more than 2 years ahead; places below 1 or
+    without a venue); a ValidationError without a
     field if ``group`` is not a SIG (task-and-finish groups have no members
     to invite until volunteering for them opens).
     """
@@ -182,6 +206,7 @@ def meeting_schedule(
         teams_url=_normalise("teams_url", teams_url), venue=_normalise("venue", venue),
         dial_in=_normalise("dial_in", dial_in),
         description=_normalise("description", description),
+        in_person_places=in_person_places,
     )
     _validate(meeting, now=now, check_start=True)
     meeting.save()
@@ -202,11 +227,19 @@ def meeting_update(*, meeting: Meeting, updated_by: Person | None, **changes) ->
     """Change what attendees see of a meeting and send everyone invited an update.
 
     ``changes`` are any of :data:`EDITABLE_FIELDS` (datetimes aware). Only if
-    something actually differs: SEQUENCE rises by one, ``updated_at`` becomes
-    now, and every current invitee gets a METHOD:REQUEST with the same UID,
-    the higher SEQUENCE, a later DTSTAMP and the full attendee list (rules
-    U1-U3). If the time changed, earlier answers are reset to "not yet
-    answered". If nothing differs, nothing is saved or sent.
+    something attendees see actually differs: SEQUENCE rises by one,
+    ``updated_at`` becomes now, and every current invitee gets a
+    METHOD:REQUEST with the same UID, the higher SEQUENCE, a later DTSTAMP and
+    the full attendee list (rules U1-U3). If the time changed, earlier answers
+    (and the waiting list) are reset to "not yet answered". If nothing
+    differs, nothing is saved or sent.
+
+    ``in_person_places`` (an int of 1 or more, or None for no limit) is in
+    no calendar: changing only it saves it and sends no update. Raised (or
+    removed), it promotes people from the waiting list in order, each sent
+    the "a place is free" email (:func:`_promote_waiting`). Lowered below the
+    number already attending in person, everyone keeps their place and new
+    in-person answers wait until numbers fall below the new limit.
 
     Returns the (reloaded) meeting.
 
@@ -235,16 +268,24 @@ def meeting_update(*, meeting: Meeting, updated_by: Person | None, **changes) ->
     time_changed = any(field in TIME_FIELDS for field in changed)
     _validate(meeting, now=now, check_start=time_changed)
 
+    if all(field in UNSEEN_FIELDS for field in changed):
+        meeting.save(update_fields=changed)
+        promoted = _promote_waiting(meeting, now=now)
+        logger.info("Meeting %s: in-person places now %s (by %s); %d promoted, no update sent",
+                    meeting.uid, meeting.in_person_places, updated_by, len(promoted))
+        return meeting
     meeting.sequence += 1
     meeting.updated_at = now
     meeting.save()
     if time_changed:
         Invitation.objects.filter(meeting=meeting, removed_at__isnull=True).update(
-            response=Invitation.Response.NEEDS_ACTION, responded_at=None
+            response=Invitation.Response.NEEDS_ACTION, responded_at=None, waitlisted_at=None
         )
+    # Before the update goes out, so everyone's copy shows who now has a place.
+    _promote_waiting(meeting, now=now)
     invitations = _current_invitations(meeting)
     labels = list(dict.fromkeys(CHANGE_LABELS[field] for field in EDITABLE_FIELDS
-                                if field in changed))
+                                if field in changed and field not in UNSEEN_FIELDS))
     _queue_invitation_emails(
         meeting, method=METHOD_REQUEST, kind="update", recipients=invitations,
         attendees=invitations, now=now, changes=labels,
@@ -289,36 +330,162 @@ def meeting_cancel(*, meeting: Meeting, cancelled_by: Person | None) -> Meeting:
 @transaction.atomic
 def invitation_respond(*, invitation: Invitation, response: str, note: str = "",
                        via: str = Invitation.Source.SITE) -> Invitation:
-    """Record a person's answer to their invitation, with a note.
+    """Record a person's answer to their invitation, with a note; keep the in-person places.
 
     Args:
-        response: any ``Invitation.Response`` except ``NEEDS_ACTION``.
+        response: any ``Invitation.Response`` except ``NEEDS_ACTION``:
+            ``in_person``, ``online``, ``attending`` (mode not given, e.g.
+            Accept pressed in Outlook), ``tentative`` or ``apologies``. In a
+            calendar these are PARTSTAT ACCEPTED, ACCEPTED, ACCEPTED,
+            TENTATIVE and DECLINED (RFC 5546 3.2.3; ``events.ical``).
         note: optional, up to 500 characters (e.g. "joining late").
         via: where the answer came from (``Invitation.Source``), kept in
             ``answered_via``: the site, a calendar reply, or the chair.
 
-    Raises ValidationError for another response, a withdrawn invitation, or
-    a meeting that is cancelled or over.
+    In-person places (``Meeting.in_person_places``; None is no limit). The
+    meeting row is locked (SELECT ... FOR UPDATE) for the whole transaction,
+    so answers to one meeting are decided one at a time and concurrent
+    answers cannot overfill it (PostgreSQL; SQLite serialises writes anyway):
+
+    * ``in_person`` while every place is taken: the answer is recorded with
+      ``waitlisted_at`` set (the person is on the first-come waiting list,
+      ordered by ``waitlisted_at`` then id, and TENTATIVE in calendars).
+      Someone already holding a place, or already waiting, who answers
+      ``in_person`` again keeps their place, or their place in the queue.
+    * Anything else clears ``waitlisted_at`` (a waiting person who answers
+      ``online`` just leaves the list). If the person held an in-person
+      place, it frees, and the first person waiting is promoted, once:
+      ``waitlisted_at`` cleared and the "a place is free" email sent with
+      an updated invitation (:func:`_promote_waiting`).
+    * ``attending`` on a meeting with a venue and no Teams link can only
+      mean in person, so it is recorded as ``in_person`` and takes a place
+      (or waits) like one; on other meetings it takes no place.
+
+    Returns the invitation as saved (``meeting`` and ``person`` loaded).
+
+    Raises ValidationError for another response, ``in_person`` at a
+    meeting with no venue ("This meeting is online only", keyed
+    ``response``), ``online`` at one with no Teams link (keyed
+    ``response``), a withdrawn invitation, or a meeting that is cancelled or
+    over.
     """
     if (response not in Invitation.Response.values
             or response == Invitation.Response.NEEDS_ACTION):
-        raise ValidationError({"response": "Choose attending or apologies."})
+        raise ValidationError(
+            {"response": "Choose in person, online, attending, tentative or apologies."})
+    now = timezone.now()
+    meeting_id = Invitation.objects.values_list("meeting_id", flat=True).get(pk=invitation.pk)
+    # The meeting first (as meeting_update and meeting_cancel lock it): every
+    # answer to this meeting waits here for the one before it to commit.
+    meeting = Meeting.objects.select_for_update().select_related("group").get(pk=meeting_id)
     invitation = (Invitation.objects.select_for_update()
-                  .select_related("meeting", "person").get(pk=invitation.pk))
-    meeting = invitation.meeting
+                  .select_related("person").get(pk=invitation.pk))
+    invitation.meeting = meeting
     if invitation.removed_at is not None:
         raise ValidationError("You are no longer invited to this meeting.")
     if meeting.is_cancelled:
         raise ValidationError("This meeting has been cancelled.")
-    if meeting.end <= timezone.now():
+    if meeting.end <= now:
         raise ValidationError("This meeting has already taken place.")
+    if (response == Invitation.Response.ATTENDING and meeting.venue
+            and not meeting.teams_url):
+        response = Invitation.Response.IN_PERSON
+    if response == Invitation.Response.IN_PERSON and not meeting.venue:
+        raise ValidationError({"response": ONLINE_ONLY})
+    if response == Invitation.Response.ONLINE and not meeting.teams_url:
+        raise ValidationError({"response": IN_PERSON_ONLY})
+
+    held_a_place = (invitation.response == Invitation.Response.IN_PERSON
+                    and invitation.removed_at is None and invitation.waitlisted_at is None)
+    if response != Invitation.Response.IN_PERSON:
+        invitation.waitlisted_at = None
+    elif not held_a_place and invitation.waitlisted_at is None:
+        if not _has_free_place(meeting):
+            invitation.waitlisted_at = _next_waitlist_time(meeting, now=now)
     invitation.response = response
     invitation.note = _normalise("note", note)
-    invitation.responded_at = timezone.now()
+    invitation.responded_at = now
     invitation.answered_via = via
     invitation.full_clean()
-    invitation.save(update_fields=["response", "note", "responded_at", "answered_via"])
+    invitation.save(update_fields=["response", "note", "responded_at", "answered_via",
+                                   "waitlisted_at"])
+    # Frees a place if they held one; otherwise nothing to do (no place is
+    # ever free while someone waits).
+    _promote_waiting(meeting, now=now)
     return invitation
+
+
+def _in_person_holders(meeting: Meeting):
+    """Current invitations holding an in-person place (answered in person, not waiting)."""
+    return Invitation.objects.filter(
+        meeting=meeting, removed_at__isnull=True, response=Invitation.Response.IN_PERSON,
+        waitlisted_at__isnull=True)
+
+
+def _waiting_list(meeting: Meeting):
+    """Current invitations waiting for an in-person place, first come first."""
+    return (Invitation.objects.filter(meeting=meeting, removed_at__isnull=True,
+                                      waitlisted_at__isnull=False)
+            .select_related("person").order_by("waitlisted_at", "pk"))
+
+
+def _has_free_place(meeting: Meeting) -> bool:
+    # Call with the meeting row locked, or the count may be out of date.
+    places = meeting.in_person_places
+    return places is None or _in_person_holders(meeting).count() < places
+
+
+def _next_waitlist_time(meeting: Meeting, *, now: datetime) -> datetime:
+    """``now``, or just after the last person waiting if the clock has not moved past them.
+
+    Keeps the queue in the order answers arrived even when two carry the same
+    clock reading (or a server's clock is behind another's).
+    """
+    last = (Invitation.objects.filter(meeting=meeting, waitlisted_at__isnull=False)
+            .order_by("-waitlisted_at").values_list("waitlisted_at", flat=True).first())
+    if last is not None and last >= now:
+        return last + timedelta(microseconds=1)
+    return now
+
+
+def _promote_waiting(meeting: Meeting, *, now: datetime) -> list[Invitation]:
+    """Give free in-person places to the people waiting, first come first; return them.
+
+    Call inside the transaction that locked ``meeting`` (``group`` loaded).
+    While a place is free (``in_person_places`` is None, or fewer hold a
+    place) and someone waits, the first waiting (``waitlisted_at``, then
+    id) gets ``waitlisted_at=None`` and one email, "A place is free: you are
+    now attending <title> in person", carrying a METHOD:REQUEST at the
+    meeting's current SEQUENCE with a new DTSTAMP (RFC 5546 3.2.2: an update
+    to that attendee only; rule U2 allows the same SEQUENCE with a later
+    DTSTAMP) and the full attendee list, where the others see them ACCEPTED.
+
+    As in every REQUEST we send, the recipient's own ATTENDEE line is
+    PARTSTAT=NEEDS-ACTION;RSVP=TRUE (rule I4: Outlook only offers its buttons
+    to an attendee asked for an answer). The message is informational: their
+    answer on SIG Hub is already in person, and an Accept from their
+    calendar keeps it (``events.replies``).
+
+    Each promotion clears ``waitlisted_at`` in the same transaction, so
+    nobody is promoted (or mailed) twice.
+    """
+    promoted: list[Invitation] = []
+    places = meeting.in_person_places
+    free = None if places is None else places - _in_person_holders(meeting).count()
+    if free is not None and free <= 0:
+        return promoted
+    waiting = _waiting_list(meeting)
+    for invitation in waiting if free is None else waiting[:free]:
+        invitation.waitlisted_at = None
+        invitation.save(update_fields=["waitlisted_at"])
+        promoted.append(invitation)
+    if promoted:
+        _queue_invitation_emails(
+            meeting, method=METHOD_REQUEST, kind="promoted", recipients=promoted,
+            attendees=_current_invitations(meeting), now=now, template="events/place_free",
+        )
+        logger.info("Meeting %s: %d promoted from the waiting list", meeting.uid, len(promoted))
+    return promoted
 
 
 def _raise_sequence_above(meeting: Meeting, sent_sequence: int | None, *, now: datetime) -> None:
@@ -359,7 +526,9 @@ def invitations_add_member(*, membership: Membership) -> int:
             invitation.response = Invitation.Response.NEEDS_ACTION
             invitation.responded_at = None
             invitation.note = ""
-            invitation.save(update_fields=["removed_at", "response", "responded_at", "note"])
+            invitation.waitlisted_at = None
+            invitation.save(update_fields=["removed_at", "response", "responded_at", "note",
+                                           "waitlisted_at"])
         _raise_sequence_above(meeting, invitation.sent_sequence, now=now)
         invitation.person = person
         sent += _queue_invitation_emails(
@@ -377,7 +546,10 @@ def invitations_withdraw_member(*, membership: Membership) -> int:
     they are invited to: SEQUENCE rises (C1: a cancellation carries a higher
     SEQUENCE), the invitation gets ``removed_at``, and the person alone gets
     a METHOD:CANCEL listing only them as ATTENDEE (RFC 5546 3.2.5). The
-    other attendees are not mailed. Returns the number of messages queued.
+    other attendees are not mailed, except that an in-person place they held
+    goes to the first person on the waiting list (:func:`_promote_waiting`);
+    if they were waiting, they leave the list. Returns the number of CANCEL
+    messages queued.
     """
     now = timezone.now()
     invitations = list(
@@ -396,9 +568,11 @@ def invitations_withdraw_member(*, membership: Membership) -> int:
         meeting.updated_at = now
         meeting.save(update_fields=["sequence", "updated_at"])
         invitation.removed_at = now
-        invitation.save(update_fields=["removed_at"])
+        invitation.waitlisted_at = None
+        invitation.save(update_fields=["removed_at", "waitlisted_at"])
         sent += _queue_invitation_emails(
             meeting, method=METHOD_CANCEL, kind="removed", recipients=[invitation],
             attendees=[invitation], now=now,
         )
+        _promote_waiting(meeting, now=now)
     return sent

@@ -3,8 +3,12 @@ meeting start, the joining details in the email, the command and the task."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -214,3 +218,32 @@ def test_the_command_and_the_task(meeting, django_capture_on_commit_callbacks, s
     out = StringIO()
     call_command("send_reminders", stdout=out)
     assert "turned off" in out.getvalue()
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "7"), ("3", "3"), ("0", "0")])
+def test_the_setting_is_read_from_the_environment(value, expected):
+    result = _settings_with(value)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("-1", "MEETING_REMINDER_DAYS must be 0 or more, not -1."),
+    ("a week", "MEETING_REMINDER_DAYS must be a whole number, not 'a week'."),
+])
+def test_a_bad_setting_stops_start_up_with_a_clear_message(value, message):
+    result = _settings_with(value)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def _settings_with(value: str | None):
+    env = {"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    if value is not None:
+        env["MEETING_REMINDER_DAYS"] = value
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import "
+                               "settings; print(settings.MEETING_REMINDER_DAYS)"],
+        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+        timeout=60, check=False,
+    )

@@ -34,6 +34,8 @@ ACCEPTED = "ACCEPTED"
 TENTATIVE = "TENTATIVE"
 DECLINED = "DECLINED"
 NEEDS_ACTION = "NEEDS-ACTION"
+# The largest SEQUENCE kept (Invitation.reply_sequence is a 32-bit integer).
+MAX_SEQUENCE = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -135,16 +137,24 @@ def _sequence(event) -> int | Malformed:
     if isinstance(raw, list):
         raw = raw[0]
     try:
-        return int(str(raw).strip())
+        sequence = int(str(raw).strip())
     except ValueError:
         return Malformed(f"SEQUENCE is not a number: {str(raw)[:40]!r}")
+    # RFC 5545 3.8.7.4: a non-negative integer; ours fit a database integer.
+    if not 0 <= sequence <= MAX_SEQUENCE:
+        return Malformed(f"SEQUENCE out of range: {sequence}")
+    return sequence
 
 
 def _dtstamp(event) -> datetime | None:
     raw = event.get("DTSTAMP")
     if raw is None or isinstance(raw, list):
         return None
-    return _utc(getattr(raw, "dt", None))
+    try:
+        value = raw.dt
+    except Exception:  # noqa: BLE001 - icalendar's BrokenCalendarProperty for a bad value
+        return None
+    return _utc(value)
 
 
 def _pick_attendee(event, sender: str) -> tuple[str, str] | Malformed:
@@ -210,8 +220,12 @@ def parse_reply(data: str | bytes, *, sender: str = "") -> Reply | Malformed | N
         return Malformed("empty")
     try:
         calendars = Calendar.from_ical(data, multiple=True)
-    except (ValueError, TypeError, IndexError, KeyError) as exc:
-        return Malformed(f"unreadable: {str(exc).splitlines()[0][:120]}")
+    except Exception as exc:  # noqa: BLE001
+        # On hostile text icalendar raises more than ValueError (AttributeError
+        # for a mangled VTIMEZONE, OSError from a zoneinfo lookup of a garbage
+        # TZID): whatever it raises, the part is unreadable.
+        first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+        return Malformed(f"unreadable: {first_line[:120]}")
     if not calendars:
         # icalendar returns nothing for an object cut short (no END lines).
         return Malformed("unreadable: no complete VCALENDAR")

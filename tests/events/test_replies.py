@@ -272,6 +272,19 @@ def test_accepted_keeps_an_in_person_or_online_answer(meeting, mode):
     assert (jo.response, jo.answered_via) == (mode, Invitation.Source.CALENDAR)
 
 
+def test_accept_at_a_full_venue_only_meeting_joins_the_waiting_list(meeting):
+    Meeting.objects.filter(pk=meeting.pk).update(
+        teams_url="", venue="Room 1, Russells Hall Hospital", in_person_places=1)
+    services.invitation_respond(invitation=invitation_of(meeting, "ben.ode@uhb.nhs.uk"),
+                                response=R.IN_PERSON)
+
+    outcome = ingest_message(corpus_bytes("outlook-exchange-accepted.eml")).outcomes[0]
+
+    assert outcome.recorded and outcome.response == R.IN_PERSON
+    assert str(outcome).endswith("in_person (on the waiting list)")
+    assert invitation_of(meeting, "jo.smith@nhs.net").waitlisted_at is not None
+
+
 def test_a_long_comment_is_cut_to_the_note_limit(meeting):
     outcome = reply_receive(outlook_reply("TENTATIVE", comment="x" * 800))
     assert outcome.recorded
@@ -360,6 +373,8 @@ def test_outcome_text_for_an_ignored_reply():
     (outlook_reply(attendee="mailto:"), "no ATTENDEE"),
     (outlook_reply().replace("PARTSTAT=ACCEPTED;", ""), "has no PARTSTAT"),
     (outlook_reply(sequence="two"), "SEQUENCE is not a number"),
+    (outlook_reply(sequence=2**31), "SEQUENCE out of range"),
+    (outlook_reply(sequence=-1), "SEQUENCE out of range"),
 ])
 def test_malformed_calendar_parts(text, detail):
     result = itip.parse_reply(text)

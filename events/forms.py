@@ -7,8 +7,8 @@ browser) and the times are text boxes that take "14:00", "14.00", "2pm" or
 "2:30pm" (a ``type=time`` input shows a 12-hour clock with am/pm there). The
 messages follow the NHS.UK style ("Enter the meeting date", "Date must include
 a month", "Enter a real date"). The rules about meetings live in
-``events.services``, whose the rules about meetings live in ``events.services``, whose
-ValidationErrors are put back on the form's fields with :meth:`add_service_errors`.
+``events.services``, whose ValidationErrors are put back on the form's
+fields with :meth:`add_service_errors`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,11 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from .models import MAX_LENGTHS, TEAMS_LINK_STARTS, Invitation, Meeting, too_long_message
+from .services import IN_PERSON_PLACES_NEED_VENUE
 from .timeutil import london_to_utc, parse_time, to_london
+
+# The most in-person places a meeting may offer (a typo such as 2000000 is refused).
+MAX_IN_PERSON_PLACES = 10_000
 
 # Where a service error about a model field is shown on the form.
 SERVICE_FIELD_TO_FORM_FIELD = {
@@ -30,6 +34,7 @@ SERVICE_FIELD_TO_FORM_FIELD = {
     "venue": "venue",
     "dial_in": "dial_in",
     "description": "description",
+    "in_person_places": "in_person_places",
     "response": "response",
     "note": "note",
 }
@@ -197,6 +202,21 @@ class MeetingForm(ServiceErrorsMixin, forms.Form):
         help_text="The agenda or anything members should know, in up to 4,000 characters",
         widget=forms.Textarea(attrs={"rows": 5}),
     )
+    # A text box with a numeric keypad (NHS.UK: not type=number, which
+    # changes the value when scrolled over).
+    in_person_places = forms.IntegerField(
+        label="In-person places (optional)", required=False, min_value=1,
+        max_value=MAX_IN_PERSON_PLACES,
+        help_text="Leave blank for no limit. Once the places are taken, members who answer "
+                  "in person join a waiting list.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false",
+                                      "autocomplete": "off"}),
+        error_messages={
+            "invalid": "In-person places must be a whole number, like 20",
+            "min_value": "In-person places must be 1 or more",
+            "max_value": f"In-person places must be {MAX_IN_PERSON_PLACES:,} or fewer",
+        },
+    )
 
     @classmethod
     def initial_for(cls, meeting: Meeting) -> dict:
@@ -206,6 +226,7 @@ class MeetingForm(ServiceErrorsMixin, forms.Form):
             "title": meeting.title, "date": start.date(), "start_time": start.time(),
             "end_time": end.time(), "teams_url": meeting.teams_url, "venue": meeting.venue,
             "dial_in": meeting.dial_in, "description": meeting.description,
+            "in_person_places": meeting.in_person_places,
         }
 
     def clean(self) -> dict:
@@ -235,6 +256,8 @@ class MeetingForm(ServiceErrorsMixin, forms.Form):
                 probe.clean()
             except ValidationError as exc:
                 self.add_service_errors(exc)
+            if data.get("in_person_places") and not probe.venue:
+                self.add_error("in_person_places", IN_PERSON_PLACES_NEED_VENUE)
         return data
 
     def meeting_fields(self) -> dict:
@@ -244,16 +267,60 @@ class MeetingForm(ServiceErrorsMixin, forms.Form):
             "title": data["title"], "start": data["start"], "end": data["end"],
             "teams_url": data["teams_url"], "venue": data["venue"],
             "dial_in": data["dial_in"], "description": data["description"],
+            "in_person_places": data.get("in_person_places"),
         }
 
 
-class ResponseForm(ServiceErrorsMixin, forms.Form):
-    """An attendee's answer: attending or apologies, and an optional note."""
+# The answers offered on the site, in this order (only those that apply to a
+# meeting are shown). "Attending" without a mode only comes from calendars.
+SITE_ANSWERS = (
+    (Invitation.Response.IN_PERSON, "In person"),
+    (Invitation.Response.ONLINE, "Online, on Microsoft Teams"),
+    (Invitation.Response.TENTATIVE, "Tentative: I might be able to come"),
+    (Invitation.Response.APOLOGIES, "Apologies: I cannot come"),
+)
 
-    response = forms.ChoiceField(
+
+def answers_for(meeting: Meeting | None) -> list[tuple[str, str]]:
+    """The ``(value, label)`` answers that apply to ``meeting``: in person only if it
+    has a venue, online only if it has a Teams link; tentative and apologies always.
+    All four for None."""
+    def applies(value: str) -> bool:
+        if meeting is None:
+            return True
+        if value == Invitation.Response.IN_PERSON:
+            return bool(meeting.venue)
+        if value == Invitation.Response.ONLINE:
+            return bool(meeting.teams_url)
+        return True
+
+    return [(value, label) for value, label in SITE_ANSWERS if applies(value)]
+
+
+class AnswerChoiceField(forms.ChoiceField):
+    """Radios for the answers that apply, accepting any site answer when posted.
+
+    An answer the meeting does not offer (in person at an online-only
+    meeting, say: a stale page) is refused by ``invitation_respond``, whose
+    message ("This meeting is online only") says why, rather than "Select a
+    valid choice".
+    """
+
+    def valid_value(self, value) -> bool:
+        return str(value) in {str(choice) for choice, _ in SITE_ANSWERS}
+
+
+class ResponseForm(ServiceErrorsMixin, forms.Form):
+    """An attendee's answer (in person, online, tentative or apologies) and an optional note.
+
+    ``meeting`` limits the radios to the answers it offers (:func:`answers_for`);
+    ``hints`` maps an answer's value to a hint shown under its radio (e.g.
+    "4 of 20 in-person places left"). :attr:`options` gives each radio with its hint.
+    """
+
+    response = AnswerChoiceField(
         label="Can you come to this meeting?",
-        choices=[(Invitation.Response.ATTENDING, "Attending"),
-                 (Invitation.Response.APOLOGIES, "Apologies: I cannot come")],
+        choices=SITE_ANSWERS,
         widget=forms.RadioSelect,
         error_messages={"required": "Select whether you are attending",
                         "invalid_choice": "Select whether you are attending"},
@@ -263,3 +330,15 @@ class ResponseForm(ServiceErrorsMixin, forms.Form):
         help_text="For example, joining late, or who will come in your place",
         error_messages={"max_length": "Note must be 500 characters or fewer"},
     )
+
+    def __init__(self, *args, meeting: Meeting | None = None,
+                 hints: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["response"].choices = answers_for(meeting)
+        self.hints = hints or {}
+
+    @property
+    def options(self) -> list[tuple]:
+        """``(radio, hint)`` for each answer offered; ``hint`` is ``""`` if none."""
+        return [(radio, self.hints.get(str(radio.data["value"]), ""))
+                for radio in self["response"]]

@@ -7,6 +7,8 @@ Times compared here are aware UTC datetimes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
@@ -43,10 +45,13 @@ def upcoming_meetings(*, group: Group, now: datetime) -> QuerySet[Meeting]:
 def meetings_for_chair(*, group: Group) -> QuerySet[Meeting]:
     """Every meeting of ``group``, newest start first, with answer counts (one query).
 
-    Each meeting has ``attending_count``, ``apologies_count`` and
-    ``invited_count`` (invitations not withdrawn).
+    Each meeting has ``attending_count`` (in person with a place, online, or
+    attending without saying how), ``waiting_count`` (on the in-person
+    waiting list), ``apologies_count`` and ``invited_count`` (invitations
+    not withdrawn).
     """
     current = Q(invitations__removed_at__isnull=True)
+    not_waiting = Q(invitations__waitlisted_at__isnull=True)
     return (
         Meeting.objects.filter(group=group)
         .select_related("group")
@@ -54,7 +59,11 @@ def meetings_for_chair(*, group: Group) -> QuerySet[Meeting]:
             invited_count=Count("invitations", filter=current),
             attending_count=Count(
                 "invitations",
-                filter=current & Q(invitations__response=Invitation.Response.ATTENDING),
+                filter=current & not_waiting
+                & Q(invitations__response__in=Invitation.ATTENDING_RESPONSES),
+            ),
+            waiting_count=Count(
+                "invitations", filter=current & ~not_waiting,
             ),
             apologies_count=Count(
                 "invitations",
@@ -77,6 +86,85 @@ def meeting_attendees(*, meeting: Meeting) -> QuerySet[Invitation]:
         .select_related("person", "person__trust")
         .order_by("person__full_name", "person__email")
     )
+
+
+@dataclass(frozen=True)
+class InPersonPlaces:
+    """How full a meeting is in person. ``places`` None means no limit (``left`` None too)."""
+
+    places: int | None
+    taken: int
+    waiting: int
+
+    @property
+    def left(self) -> int | None:
+        return None if self.places is None else max(self.places - self.taken, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.places is not None and self.taken >= self.places
+
+
+def in_person_places(*, meeting: Meeting) -> InPersonPlaces:
+    """Places, places taken (in person, not waiting) and people waiting (one query)."""
+    current = Invitation.objects.filter(meeting=meeting, removed_at__isnull=True,
+                                        response=Invitation.Response.IN_PERSON)
+    counts = current.aggregate(
+        taken=Count("pk", filter=Q(waitlisted_at__isnull=True)),
+        waiting=Count("pk", filter=Q(waitlisted_at__isnull=False)),
+    )
+    return InPersonPlaces(places=meeting.in_person_places, taken=counts["taken"],
+                          waiting=counts["waiting"])
+
+
+def waiting_position(*, invitation: Invitation) -> int | None:
+    """``invitation``'s place in its meeting's waiting list (1 is next), or None if not
+    waiting. The list is ordered by ``waitlisted_at``, then id (one query)."""
+    if invitation.waitlisted_at is None:
+        return None
+    ahead = Invitation.objects.filter(
+        Q(waitlisted_at__lt=invitation.waitlisted_at)
+        | Q(waitlisted_at=invitation.waitlisted_at, pk__lt=invitation.pk),
+        meeting_id=invitation.meeting_id, removed_at__isnull=True,
+    ).count()
+    return ahead + 1
+
+
+# The chair's groups of answers, in the order shown: (key, heading).
+ANSWER_GROUPS = (
+    ("in_person", "In person"),
+    ("online", "Online"),
+    ("attending", "Attending, not said how"),
+    ("tentative", "Tentative"),
+    ("apologies", "Apologies"),
+    ("waiting", "Waiting list for an in-person place"),
+    ("needs_action", "Not answered yet"),
+)
+
+
+@dataclass
+class AnswerGroup:
+    """One group of answers for the chair: ``key`` (a response, or ``"waiting"``),
+    ``heading``, and its ``invitations`` (by name; the waiting list in queue order)."""
+
+    key: str
+    heading: str
+    invitations: list[Invitation] = field(default_factory=list)
+
+
+def answer_groups(invitations: Iterable[Invitation]) -> list[AnswerGroup]:
+    """Group current invitations (e.g. from :func:`meeting_attendees`) by answer, no queries.
+
+    In person (holding a place), online, attending without a mode, tentative,
+    apologies, the waiting list in order (``waitlisted_at``, then id), not
+    answered: every group, even an empty one, in :data:`ANSWER_GROUPS` order.
+    """
+    groups = {key: AnswerGroup(key, heading) for key, heading in ANSWER_GROUPS}
+    for invitation in invitations:
+        key = "waiting" if invitation.waitlisted_at is not None else invitation.response
+        groups[key].invitations.append(invitation)
+    groups["waiting"].invitations.sort(key=lambda i: (i.waitlisted_at, i.pk))
+    return list(groups.values())
 
 
 def invitation_for(*, meeting: Meeting, person) -> Invitation | None:

@@ -24,6 +24,7 @@ from . import selectors, services
 from .feeds import calendar_response, feed_links
 from .forms import MeetingForm, ResponseForm
 from .ical import feed_calendar, group_label
+from .models import Invitation
 from .permissions import get_meeting_for_manager, get_meeting_for_viewer, get_sig_for_manager
 
 
@@ -113,29 +114,79 @@ def meeting_detail(request, pk):
     return _meeting_page(request, meeting, form=None)
 
 
+def _places_left_text(places: selectors.InPersonPlaces) -> str:
+    """"4 of 20 in-person places left" (for a meeting with a limit)."""
+    plural = "s" if places.places != 1 else ""
+    return f"{places.left} of {places.places} in-person place{plural} left"
+
+
+def _in_person_hint(places, *, invitation, position: int | None) -> str:
+    """The hint under the "In person" radio: places left, full, or the visitor's place
+    in the queue. ``""`` when there is no limit."""
+    if places is None or places.places is None:
+        return ""
+    if position is not None:
+        return f"You are number {position} on the waiting list"
+    holds_place = invitation is not None and invitation.response == Invitation.Response.IN_PERSON
+    if places.is_full and not holds_place:
+        return "In-person places are full: you can join the waiting list"
+    return _places_left_text(places)
+
+
+def _answers_summary(groups) -> str:
+    """"3 attending (2 in person, 1 online), 1 tentative, 1 apologies, 2 on the waiting
+    list, 4 not answered yet." The "not said how" and waiting parts only when not 0."""
+    n = {group.key: len(group.invitations) for group in groups}
+    attending = n["in_person"] + n["online"] + n["attending"]
+    modes = [f"{n['in_person']} in person", f"{n['online']} online"]
+    if n["attending"]:
+        modes.append(f"{n['attending']} not said how")
+    parts = [f"{attending} attending ({', '.join(modes)})", f"{n['tentative']} tentative",
+             f"{n['apologies']} apologies"]
+    if n["waiting"]:
+        parts.append(f"{n['waiting']} on the waiting list")
+    parts.append(f"{n['needs_action']} not answered yet")
+    return ", ".join(parts) + "."
+
+
 def _meeting_page(request, meeting, *, form: ResponseForm | None):
     invitation = selectors.invitation_for(meeting=meeting, person=request.user)
     is_chair = can_manage_group(request.user, meeting.group)
+    places = selectors.in_person_places(meeting=meeting) if meeting.venue else None
+    position = selectors.waiting_position(invitation=invitation) if invitation else None
     if form is None and invitation is not None:
         initial = {}
         if invitation.response != invitation.Response.NEEDS_ACTION:
             initial = {"response": invitation.response, "note": invitation.note}
-        form = ResponseForm(initial=initial)
+        form = ResponseForm(initial=initial, meeting=meeting)
+    if form is not None:
+        form.hints = {Invitation.Response.IN_PERSON: _in_person_hint(
+            places, invitation=invitation, position=position)}
     attendees = list(selectors.meeting_attendees(meeting=meeting)) if is_chair else []
-    counts = {
-        "attending": sum(1 for i in attendees if i.response == i.Response.ATTENDING),
-        "apologies": sum(1 for i in attendees if i.response == i.Response.APOLOGIES),
-        "waiting": sum(1 for i in attendees if i.response == i.Response.NEEDS_ACTION),
-    }
+    groups = selectors.answer_groups(attendees)
+    if invitation is None:
+        your_answer = ""
+    elif position is not None:
+        your_answer = f"On the waiting list ({position})"
+    else:
+        your_answer = invitation.get_response_display()
     now = timezone.now()
     return render(request, "events/meeting_detail.html", {
         "meeting": meeting,
         "group_label": group_label(meeting.group),
         "invitation": invitation,
+        "your_answer": your_answer,
+        # Accepted in a calendar without saying how: asked to say on the form.
+        "mode_not_given": (invitation is not None
+                           and invitation.response == Invitation.Response.ATTENDING),
+        "waiting_position": position,
         "form": form,
         "is_chair": is_chair,
         "attendees": attendees,
-        "counts": counts,
+        "answer_groups": groups,
+        "answers_summary": _answers_summary(groups),
+        "places": places if places is not None and places.places is not None else None,
+        "places_left": _places_left_text(places) if places and places.places else "",
         "is_over": meeting.end <= now,
         "can_answer": invitation is not None and not meeting.is_cancelled and meeting.end > now,
     })
@@ -144,19 +195,28 @@ def _meeting_page(request, meeting, *, form: ResponseForm | None):
 @login_required
 @require_POST
 def meeting_respond(request, pk):
-    """POST an answer (attending or apologies, optional note) to the visitor's invitation."""
+    """POST an answer (in person, online, tentative or apologies; optional note) to the
+    visitor's invitation. An answer the meeting does not offer is shown as an error
+    on the form ("This meeting is online only")."""
     meeting = get_meeting_for_viewer(request.user, pk)
     invitation = selectors.invitation_for(meeting=meeting, person=request.user)
     if invitation is None:
         raise PermissionDenied("You are not invited to this meeting.")
-    form = ResponseForm(request.POST)
+    form = ResponseForm(request.POST, meeting=meeting)
     if form.is_valid():
         try:
-            services.invitation_respond(invitation=invitation, **form.cleaned_data)
+            invitation = services.invitation_respond(invitation=invitation, **form.cleaned_data)
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
-            messages.success(request, "Thank you. Your answer has been saved.")
+            position = selectors.waiting_position(invitation=invitation)
+            if position is not None:
+                messages.success(
+                    request, f"Thank you. In-person places are full, so you are number "
+                             f"{position} on the waiting list. We will email you if a place "
+                             "becomes free.")
+            else:
+                messages.success(request, "Thank you. Your answer has been saved.")
             return redirect(meeting)
     return _meeting_page(request, meeting, form=form)
 
@@ -174,14 +234,17 @@ def meeting_edit(request, pk):
     if request.method == "POST":
         form = MeetingForm(request.POST)
         if form.is_valid():
-            before = meeting.sequence
+            before, places_before = meeting.sequence, meeting.in_person_places
             try:
                 meeting = services.meeting_update(
                     meeting=meeting, updated_by=request.user, **form.meeting_fields())
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
-                if meeting.sequence == before:
+                if meeting.sequence == before and meeting.in_person_places != places_before:
+                    messages.success(request, "In-person places saved. They are not in "
+                                              "anyone's calendar, so no update was sent.")
+                elif meeting.sequence == before:
                     messages.info(request, "Nothing changed, so no update was sent.")
                 else:
                     messages.success(request, "Meeting changed. Everyone invited is being "

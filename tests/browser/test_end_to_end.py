@@ -230,18 +230,24 @@ def test_register_interest_approve_schedule_and_the_member_sees_the_meeting(
         expect(member.get_by_role("link", name="Join the meeting on Microsoft Teams"))\
             .to_have_attribute("href", TEAMS)
         assert_accessible(member)
-        member.get_by_role("group", name="Can you come to this meeting?").get_by_label(
-            "Attending").check()
+        # A Teams-only meeting: online, tentative or apologies (no "in person").
+        answers = member.get_by_role("group", name="Can you come to this meeting?")
+        expect(answers.get_by_role("radio")).to_have_count(3)
+        expect(answers.get_by_role("radio", name="In person")).to_have_count(0)
+        answers.get_by_label("Online, on Microsoft Teams").check()
         member.get_by_role("button", name="Save your answer").click()
         expect(member.get_by_text("Thank you. Your answer has been saved.")).to_be_visible()
-        expect(member.get_by_role("radio", name="Attending")).to_be_checked()
+        expect(member.get_by_role("radio", name="Online, on Microsoft Teams")).to_be_checked()
         assert_accessible(member)
         member.screenshot(path=str(SCREENSHOTS / "sighub-meeting-page.png"), full_page=True)
 
         # --- The chair sees the answer. ---------------------------------------------------
         chair.goto(meeting_url)
-        expect(chair.get_by_role("row").filter(has_text=MEMBER_NAME)).to_contain_text("Attending")
-        expect(chair.get_by_text("1 attending, 0 apologies, 1 not answered yet.")).to_be_visible()
+        online = chair.get_by_role("table").filter(
+            has=chair.get_by_text("Online (1)", exact=True))
+        expect(online.get_by_role("row").filter(has_text=MEMBER_NAME)).to_be_visible()
+        expect(chair.get_by_text("1 attending (0 in person, 1 online), 0 tentative, "
+                                 "0 apologies, 1 not answered yet.")).to_be_visible()
         assert_accessible(chair)
         chair.get_by_role("navigation", name="Breadcrumb").get_by_role(
             "link", name="Paediatric Imaging").click()

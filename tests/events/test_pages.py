@@ -307,7 +307,9 @@ def test_meeting_page_is_for_members_and_chairs(client, sig, chair, member, outs
     page = text_of(client.get(url))
     assert "Sunday 28 March 2027, 10am to 11am (UK time)" in page
     assert TEAMS in page and "Room 1, Russells Hall Hospital" in page and "0800 123 456" in page
-    assert 'value="attending"' in page and 'value="apologies"' in page
+    for answer in ("in_person", "online", "tentative", "apologies"):
+        assert f'value="{answer}"' in page
+    assert 'value="attending"' not in page  # only calendars accept without a mode
     assert "Everyone's answers" not in page
 
     client.force_login(chair)
@@ -333,7 +335,8 @@ def test_member_answers_and_chair_sees_it(client, sig, chair, member, meeting):
 
     client.force_login(chair)
     page = text_of(client.get(meeting.get_absolute_url()))
-    assert "0 attending, 1 apologies, 3 not answered yet." in page
+    assert ("0 attending (0 in person, 0 online), 0 tentative, 1 apologies, "
+            "3 not answered yet.") in page
     assert "On leave" in page
 
     # A chair who is not invited (e.g. of the parent SIG) cannot answer.
@@ -568,7 +571,7 @@ def test_edit_form_shows_the_date_in_three_boxes(client, sig, chair, meeting):
     ("data", "message"),
     [({}, "Select whether you are attending"),
      ({"response": "maybe"}, "Select whether you are attending"),
-     ({"response": "attending", "note": "x" * 501}, "Note must be 500 characters or fewer")],
+     ({"response": "in_person", "note": "x" * 501}, "Note must be 500 characters or fewer")],
 )
 def test_answer_form_messages(client, sig, member, meeting, data, message):
     client.force_login(member)

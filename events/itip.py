@@ -24,6 +24,8 @@ to ``/work/shared/reference/icalendar-interop.md``.
 
 from __future__ import annotations
 
+import re
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -186,6 +188,26 @@ def _pick_attendee(event, sender: str) -> tuple[str, str] | Malformed:
     return address, partstat
 
 
+# A TZID parameter (quoted or not): nothing read from a reply needs one.
+_TZID_PARAM = re.compile(r';TZID=(?:"[^"]*"|[^;:\r\n]*)', re.IGNORECASE)
+
+
+def _from_ical(text: str) -> list:
+    """``Calendar.from_ical(text, multiple=True)``, quietly.
+
+    icalendar resolves every TZID while parsing: it warns about vendor TZIDs
+    (``/freeassociation.sourceforge.net/Europe/London`` from Evolution) and,
+    on text it cannot make sense of, raises more than ValueError
+    (AttributeError for a mangled VTIMEZONE, OSError from a zoneinfo lookup of
+    ``TZID=America``). None of that matters to a reply, which is read without
+    its times, so warnings are silenced and the caller treats any exception
+    as unreadable.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Calendar.from_ical(text, multiple=True)
+
+
 def _pick_event(events: list):
     """The VEVENT to read: the one without RECURRENCE-ID if there is one, else the first."""
     for event in events:
@@ -219,13 +241,13 @@ def parse_reply(data: str | bytes, *, sender: str = "") -> Reply | Malformed | N
     if not data.strip():
         return Malformed("empty")
     try:
-        calendars = Calendar.from_ical(data, multiple=True)
-    except Exception as exc:  # noqa: BLE001
-        # On hostile text icalendar raises more than ValueError (AttributeError
-        # for a mangled VTIMEZONE, OSError from a zoneinfo lookup of a garbage
-        # TZID): whatever it raises, the part is unreadable.
-        first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
-        return Malformed(f"unreadable: {first_line[:120]}")
+        calendars = _from_ical(data)
+    except Exception:  # noqa: BLE001 - see _from_ical; try once more without time zones
+        try:
+            calendars = _from_ical(_TZID_PARAM.sub("", data))
+        except Exception as exc:  # noqa: BLE001
+            first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+            return Malformed(f"unreadable: {first_line[:120]}")
     if not calendars:
         # icalendar returns nothing for an object cut short (no END lines).
         return Malformed("unreadable: no complete VCALENDAR")

@@ -405,6 +405,18 @@ def test_several_attendees_pick_the_sender_or_the_only_one_who_answered():
     assert itip.parse_reply(both, sender="Amira.Khan3@nhs.net").attendee == "amira.khan3@nhs.net"
 
 
+@pytest.mark.parametrize("tzid", [
+    "/freeassociation.sourceforge.net/Europe/London",  # Evolution: icalendar warns
+    "W. Europe Standard Time", "Customized Time Zone", '"GMT Standard Time"', "",
+    "America",  # a zoneinfo directory: icalendar raises, read again without TZIDs
+])
+def test_odd_time_zone_ids_never_stop_a_reply_being_read(tzid):
+    # pytest turns warnings into errors here, so a warning would fail this too.
+    reply = itip.parse_reply(outlook_reply().replace("TZID=GMT Standard Time", f"TZID={tzid}"))
+    assert isinstance(reply, itip.Reply)
+    assert (reply.uid, reply.partstat) == (MEETING_UID, "ACCEPTED")
+
+
 def test_recurrence_id_is_read():
     text = outlook_reply(extra="RECURRENCE-ID;TZID=GMT Standard Time:20270309T140000")
     assert itip.parse_reply(text).recurrence_id == "20270309T140000"

@@ -6,7 +6,8 @@ either side, at 00:30, 01:30, 10:00 and 23:30 London time (72 cells). Each cell'
 intended instant comes from zoneinfo. A meeting scheduled through
 ``events.services.meeting_schedule`` at that instant must be read back at exactly
 that UTC instant (start and end) by icalendar, vobject, Mozilla's ical.js and
-libical, in its invitation and in the person's private feed - once as written
+libical, in its invitation, the person's private feed and the group's public feed -
+once as written
 (``TZID=Europe/London``) and once with the TZID renamed, so icalendar and vobject
 too must resolve it through our VTIMEZONE rather than tzdata.
 
@@ -94,17 +95,20 @@ def schedule_at(person, start: datetime, clock, captured) -> None:
 
 
 def assert_every_parser_reads(start: datetime, person, client) -> None:
-    """The invitation and the private feed give ``start`` and ``start + LENGTH`` in all four
-    parsers, with the TZID as written and with it renamed to one only our VTIMEZONE defines."""
+    """The invitation, the private feed and the group's feed give ``start`` and
+    ``start + LENGTH`` in all four parsers, with the TZID as written and with it renamed
+    to one only our VTIMEZONE defines."""
     [message] = [m for m in mail.outbox if m.to == [person.email]]
     invitation = calendar_text(message)
-    feed = client.get(reverse("events:personal_feed", kwargs={"token": person.calendar_token}))
-    feed_text = feed.content.decode("utf-8")
-    texts = {
-        "invitation": invitation, "feed": feed_text,
-        "invitation (own TZID)": invitation.replace("Europe/London", OWN_TZID),
-        "feed (own TZID)": feed_text.replace("Europe/London", OWN_TZID),
+    feeds = {
+        "private feed": reverse("events:personal_feed", kwargs={"token": person.calendar_token}),
+        "group feed": reverse("events:group_feed",
+                              kwargs={"slug": person.memberships.get().group.slug}),
     }
+    texts = {"invitation": invitation}
+    texts.update((name, client.get(url).content.decode("utf-8")) for name, url in feeds.items())
+    texts.update({f"{name} (own TZID)": text.replace("Europe/London", OWN_TZID)
+                  for name, text in list(texts.items())})
     seen_by_icaljs = dict(zip(texts, icaljs_parse_many(list(texts.values())), strict=True))
     expected = [(start, start + LENGTH)]
     for where, text in texts.items():
@@ -113,14 +117,13 @@ def assert_every_parser_reads(start: datetime, person, client) -> None:
         assert wrong == {}, f"{where}: expected {expected}, got {wrong}"
 
     # How each time is written: London wall time, or UTC in the repeated hour (T1, T2).
-    unfolded = invitation.replace("\r\n ", "")
     for name, moment in (("DTSTART", start), ("DTEND", start + LENGTH)):
         if london_time_is_ambiguous(moment):
             line = f"{name}:{moment:%Y%m%dT%H%M%S}Z"
         else:
             line = f"{name};TZID=Europe/London:{moment.astimezone(LONDON):%Y%m%dT%H%M%S}"
-        assert f"\r\n{line}\r\n" in unfolded
-        assert f"\r\n{line}\r\n" in feed_text
+        for where in ("invitation", *feeds):
+            assert f"\r\n{line}\r\n" in texts[where].replace("\r\n ", ""), where
 
 
 def form_errors(day: date, at: time) -> list[str]:

@@ -1,9 +1,13 @@
 """Invitation emails (iMIP): MIME shape, the calendar object, updates, cancellations,
-and members joining or leaving (rules I1-I5, U1-U3, C1, T1-T4, X1-X2)."""
+and members joining or leaving (rules I1-I5, U1-U3, C1, T1-T4, X1-X2).
+
+One test per rule is in ``test_interop_rules.py``; the instants around the clock
+changes in ``test_dst_matrix.py``.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -12,7 +16,6 @@ from django.db import transaction
 
 from events import services
 from events.models import Invitation, Meeting
-from events.timeutil import london_to_utc
 from members import services as member_services
 from members.models import Membership
 from tests.events.conftest import (
@@ -76,24 +79,6 @@ def test_every_active_member_gets_one_message_addressed_to_them(sig, schedule):
     assert set(Invitation.objects.values_list("sent_sequence", flat=True)) == {0}
 
 
-def test_mime_shape_calendar_part_inline_with_matching_method(schedule):
-    schedule()
-    root = parsed(mail.outbox[0])
-    assert root.get_content_type() == "multipart/mixed"
-    alternative, attachment = root.get_payload()
-    assert alternative.get_content_type() == "multipart/alternative"
-    assert [p.get_content_type() for p in alternative.get_payload()] == [
-        "text/plain", "text/html", "text/calendar"]
-    calendar = alternative.get_payload()[2]
-    assert calendar.get_param("method") == "REQUEST"
-    assert calendar.get_content_charset() == "utf-8"
-    assert calendar.get("Content-Disposition") is None  # inline (I2)
-    cal, _ = read_calendar(calendar.get_content())
-    assert str(cal["METHOD"]) == calendar.get_param("method")  # I1
-    assert attachment.get_content_type() == "application/ics"
-    assert attachment.get_filename() == "invite.ics"
-
-
 def test_request_has_every_required_property(schedule):
     meeting = schedule()
     message = messages_to(mail.outbox, "jo.smith@nhs.net")[0]
@@ -154,59 +139,6 @@ def test_email_bodies_carry_the_same_joining_details_and_uk_time(schedule):
         assert "+44 20 3321 5200, ID 123#" in body
         assert f"https://sighub.example.nhs.uk/meetings/{meeting.pk}/" in body
     assert mail.outbox[0].subject == "Invitation: Spring meeting, Sunday 28 March 2027"
-
-
-def test_vtimezone_is_the_hand_built_one(schedule):
-    schedule()
-    cal, _ = read_calendar(calendar_text(mail.outbox[0]))
-    timezones = cal.walk("VTIMEZONE")
-    assert len(timezones) == 1
-    vtimezone = timezones[0]
-    assert str(vtimezone["TZID"]) == "Europe/London"
-    standard = [c for c in vtimezone.subcomponents if c.name == "STANDARD"]
-    daylight = [c for c in vtimezone.subcomponents if c.name == "DAYLIGHT"]
-    assert len(standard) == 1 and len(daylight) == 1
-    assert len(vtimezone.subcomponents) == 2
-    for block in (standard[0], daylight[0]):
-        assert "RRULE" in block
-        assert "RDATE" not in block
-    text = calendar_text(mail.outbox[0])
-    assert "RDATE" not in text
-    assert "DTSTART:19700329T010000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3" in text
-    assert "DTSTART:19701025T020000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10" in text
-    assert daylight[0]["TZOFFSETFROM"].td == timedelta(0)
-    assert daylight[0]["TZOFFSETTO"].td == timedelta(hours=1)
-    assert standard[0]["TZOFFSETFROM"].td == timedelta(hours=1)
-    assert standard[0]["TZOFFSETTO"].td == timedelta(0)
-    assert "DTSTART;TZID=Europe/London:20270328T100000" in text  # T4: TZID with its VTIMEZONE
-
-
-@pytest.mark.parametrize(
-    ("local_day", "utc_instant"),
-    [
-        # Last Sunday of March 2027: clocks went forward at 01:00 UTC, 10:00 is BST.
-        ((2027, 3, 28), datetime(2027, 3, 28, 9, 0, tzinfo=UTC)),
-        # Saturday before: still GMT.
-        ((2027, 3, 27), datetime(2027, 3, 27, 10, 0, tzinfo=UTC)),
-        # Last Sunday of October 2027: clocks went back at 01:00 UTC, 10:00 is GMT.
-        ((2027, 10, 31), datetime(2027, 10, 31, 10, 0, tzinfo=UTC)),
-        # Saturday before: still BST.
-        ((2027, 10, 30), datetime(2027, 10, 30, 9, 0, tzinfo=UTC)),
-    ],
-)
-def test_daylight_saving_instants_in_the_invitation(schedule, local_day, utc_instant):
-    start = london_to_utc(date(*local_day), time(10, 0))
-    assert start == utc_instant
-    schedule(start=start, end=start + timedelta(hours=1))
-    text = calendar_text(mail.outbox[0])
-    assert f"DTSTART;TZID=Europe/London:{local_day[0]}{local_day[1]:02d}{local_day[2]:02d}T100000" \
-        in text
-    # A name our VTIMEZONE alone defines, so the instant comes from its RRULEs, not tzdata.
-    _, vcal = read_calendar(text.replace("Europe/London", "SIG Hub UK"))
-    assert vcal.vevent.dtstart.value.astimezone(UTC) == utc_instant
-    assert vcal.vevent.dtend.value.astimezone(UTC) == utc_instant + timedelta(hours=1)
-    cal, _ = read_calendar(text)
-    assert the_event(cal)["DTSTART"].dt.astimezone(UTC) == utc_instant
 
 
 def test_update_keeps_uid_raises_sequence_and_dtstamp(schedule, chair, clock, committed):
@@ -447,19 +379,6 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(
             raise RuntimeError
     assert callbacks == []
     assert mail.outbox == []
-
-
-def test_folding_never_splits_a_utf8_character(schedule):
-    title = "Imagerie pédiatrique – réunion de printemps " * 3
-    schedule(title=title.strip(), description="Café – ½ day ✓ " * 20)
-    message = mail.outbox[0]
-    attachment = next(p for p in parsed(message).walk() if p.get_filename() == "invite.ics")
-    raw = attachment.get_payload(decode=True)
-    for line in raw.split(b"\r\n"):
-        assert len(line) <= 75
-        line.decode("utf-8")  # raises if a fold fell inside a character (X1)
-    cal, _ = read_calendar(raw)
-    assert str(the_event(cal)["SUMMARY"]) == title.strip()
 
 
 def test_cancellation_email_has_no_joining_details(schedule, chair, committed):

@@ -396,7 +396,7 @@ def invitation_respond(*, invitation: Invitation, response: str, note: str = "",
         raise ValidationError({"response": IN_PERSON_ONLY})
 
     held_a_place = (invitation.response == Invitation.Response.IN_PERSON
-                    and invitation.removed_at is None and invitation.waitlisted_at is None)
+                    and invitation.waitlisted_at is None)
     if response != Invitation.Response.IN_PERSON:
         invitation.waitlisted_at = None
     elif not held_a_place and invitation.waitlisted_at is None:

@@ -470,7 +470,7 @@ def test_places_left_full_and_the_waiting_position_on_the_meeting_page(
     answer(meeting, people[1], R.IN_PERSON)
     page = text_of(client.get(url))
     assert "In-person places are full: you can join the waiting list" in page
-    assert "All 2 taken" in page
+    assert ">Full</dd>" in page
 
     answer(meeting, people[2], R.IN_PERSON)
     response = client.post(reverse("events:meeting_respond", kwargs={"pk": meeting.pk}),
@@ -479,6 +479,7 @@ def test_places_left_full_and_the_waiting_position_on_the_meeting_page(
     assert "you are number 2 on the waiting list" in page  # the confirmation
     assert "On the waiting list (2)" in page
     assert "You are number 2 on the waiting list" in page  # the hint by the radio
+    assert ">Full: 2 on the waiting list</dd>" in page
     assert 'value="in_person" checked' in page
 
     # Someone holding a place sees the count, not "full".

@@ -39,11 +39,10 @@ def _meeting_field(name: str, **changes) -> forms.Field:
     return field
 
 
-def _whole_number(label: str, *, low: int, high: int, message: str,
-                  help_text: str = "") -> forms.IntegerField:
+def _whole_number(label: str, *, low: int, high: int, message: str) -> forms.IntegerField:
     """An optional whole number typed in a text box (NHS.UK: no ``type=number``)."""
     return forms.IntegerField(
-        label=label, required=False, min_value=low, max_value=high, help_text=help_text,
+        label=label, required=False, min_value=low, max_value=high,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         error_messages={"invalid": message, "min_value": message, "max_value": message},
     )
@@ -100,12 +99,7 @@ class SeriesForm(ServiceErrorsMixin, forms.Form):
     venue = _meeting_field("venue")
     dial_in = _meeting_field("dial_in")
     description = _meeting_field("description")
-    in_person_places = _whole_number(
-        "In-person places (optional)", low=1, high=10_000,
-        message="Enter a number of places from 1 to 10,000, or leave it blank",
-        help_text="How many can come to the venue; blank for no limit. Once full, "
-                  "people join a waiting list.",
-    )
+    in_person_places = _meeting_field("in_person_places")
 
     # Fields whose errors would make a plan of the dates meaningless.
     PLAN_FIELDS = ("frequency", "weekday", "position", "first_date", "months", "last_date",
@@ -118,8 +112,9 @@ class SeriesForm(ServiceErrorsMixin, forms.Form):
             self.add_error("position", "Select which week of the month")
         if frequency and frequency not in NEEDS_POSITION:
             data["position"] = None
-        if data.get("in_person_places") and not data.get("venue") and "venue" not in self.errors:
-            self.add_error("venue", "Give a venue for the in-person places")
+        if (data.get("in_person_places") and not data.get("venue")
+                and "venue" not in self.errors):
+            self.add_error("in_person_places", services.IN_PERSON_PLACES_NEED_VENUE)
         self._check_place()
         until = self._until(data)
         pattern = None

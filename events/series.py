@@ -291,8 +291,8 @@ def series_schedule(
 
     Each occurrence goes through :func:`events.services.meeting_schedule`
     (its own UID, SEQUENCE 0, an Invitation and a METHOD:REQUEST email for
-    every active member: one email per member per meeting) and is linked to
-    the series; ``in_person_places`` (None: no limit) is set on each. All in
+    every active member: one email per member per meeting; ``in_person_places``,
+    None for no limit, on each) and is linked to the series. All in
     one transaction: if any occurrence is refused, nothing is created and
     nothing is sent. Permission (a chair of ``group``) is the caller's to check.
 
@@ -317,15 +317,14 @@ def series_schedule(
             meeting = services.meeting_schedule(
                 group=group, scheduled_by=scheduled_by, title=title, start=occurrence.start,
                 end=occurrence.end, teams_url=teams_url, venue=venue, dial_in=dial_in,
-                description=description,
+                description=description, in_person_places=in_person_places,
             )
         except ValidationError as exc:
             raise ValidationError(
                 [f"{format_date(occurrence.day)}: {message}" for message in exc.messages]
             ) from exc
         created.append(meeting.pk)
-    Meeting.objects.filter(pk__in=created).update(series=series,
-                                                  in_person_places=in_person_places)
+    Meeting.objects.filter(pk__in=created).update(series=series)
     logger.info("Series %s (%s, %s) scheduled by %s: %d meetings", series.pk, series.pattern,
                 series.rrule, scheduled_by, len(created))
     return series

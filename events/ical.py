@@ -48,12 +48,19 @@ FEED_REFRESH = timedelta(hours=1)
 METHOD_REQUEST = "REQUEST"
 METHOD_CANCEL = "CANCEL"
 
-# Our answers as iCalendar participation statuses (RFC 5545 3.2.12).
+# Our answers as iCalendar participation statuses (RFC 5545 3.2.12, RFC 5546
+# 3.2.2): attending in any mode (in person, online, or not saying how) is
+# ACCEPTED; tentative TENTATIVE; apologies DECLINED.
 PARTSTAT_FOR_RESPONSE = {
     "needs_action": "NEEDS-ACTION",
+    "in_person": "ACCEPTED",
+    "online": "ACCEPTED",
     "attending": "ACCEPTED",
+    "tentative": "TENTATIVE",
     "apologies": "DECLINED",
 }
+# An in-person answer still on the waiting list has no place yet: TENTATIVE.
+PARTSTAT_WHILE_WAITING = "TENTATIVE"
 
 
 @dataclass(frozen=True)

@@ -197,7 +197,8 @@ def meeting_description(meeting) -> str:
     details = joining_details(meeting)
     if details:
         paragraphs.append("\n".join(f"{label}: {value}" for label, value in details))
-    paragraphs.append(f"Answer (attending or apologies) on SIG Hub: {meeting_url(meeting)}")
+    paragraphs.append(f"Answer on SIG Hub (in person, online, tentative or apologies): "
+                      f"{meeting_url(meeting)}")
     return "\n\n".join(paragraphs)
 
 

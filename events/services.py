@@ -552,18 +552,28 @@ def invitations_withdraw_member(*, membership: Membership) -> int:
     messages queued.
     """
     now = timezone.now()
+    current = Invitation.objects.filter(
+        person_id=membership.person_id, meeting__group_id=membership.group_id,
+        meeting__status=Meeting.Status.SCHEDULED, meeting__start__gt=now,
+        removed_at__isnull=True,
+    )
+    # Lock the meetings before the invitations, the order answering uses, so
+    # leaving and answering at the same moment cannot deadlock.
+    meetings = {
+        meeting.pk: meeting
+        for meeting in Meeting.objects.select_for_update().select_related("group")
+        .filter(pk__in=current.values("meeting_id")).order_by("pk")
+    }
     invitations = list(
-        Invitation.objects.select_for_update()
-        .filter(person_id=membership.person_id, meeting__group_id=membership.group_id,
-                meeting__status=Meeting.Status.SCHEDULED, meeting__start__gt=now,
-                removed_at__isnull=True)
-        .select_related("person", "meeting", "meeting__group")
+        current.select_for_update(of=("self",))
+        .filter(meeting_id__in=meetings)
+        .select_related("person")
         .order_by("meeting__start")
     )
     sent = 0
     for invitation in invitations:
-        meeting = Meeting.objects.select_for_update().select_related("group").get(
-            pk=invitation.meeting_id)
+        meeting = meetings[invitation.meeting_id]
+        invitation.meeting = meeting
         meeting.sequence += 1
         meeting.updated_at = now
         meeting.save(update_fields=["sequence", "updated_at"])

@@ -157,8 +157,15 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Papers are private: kept outside MEDIA/STATIC and served only through a view
+# that checks who is asking (events.views_agenda.paper_download).
+PRIVATE_FILES_ROOT = Path(os.environ.get("PRIVATE_FILES_ROOT", BASE_DIR / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "papers": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_FILES_ROOT, "base_url": None},
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -284,3 +291,12 @@ MEETING_REMINDER_DAYS = env_int("MEETING_REMINDER_DAYS", 7)
 if MEETING_REMINDER_DAYS < 0:
     raise ImproperlyConfigured(
         f"MEETING_REMINDER_DAYS must be 0 or more, not {MEETING_REMINDER_DAYS}.")
+
+# --- Agenda papers -------------------------------------------------------------
+# The largest paper a chair may upload, in megabytes (NHSmail itself refuses
+# attachments over 35 MB; papers are linked, never attached, but a pack of big
+# files is still unkind to members on trust networks).
+PAPER_MAX_MB = env_int("PAPER_MAX_MB", 20)
+if PAPER_MAX_MB < 1:
+    raise ImproperlyConfigured(f"PAPER_MAX_MB must be 1 or more, not {PAPER_MAX_MB}.")
+FILE_UPLOAD_PERMISSIONS = 0o640

@@ -257,3 +257,381 @@ class Invitation(models.Model):
     @property
     def is_waitlisted(self) -> bool:
         return self.waitlisted_at is not None
+
+
+# --- Agendas, papers, attendance, minutes and the action log (issue 4) --------
+
+
+def paper_storage():
+    """The private storage papers live in (``STORAGES["papers"]``): never under a public URL.
+
+    Papers are served only by ``events.views_agenda.paper_download`` after a
+    permission check.
+    """
+    from django.core.files.storage import storages
+
+    return storages["papers"]
+
+
+def paper_upload_to(instance: "PaperVersion", filename: str) -> str:
+    """``papers/<meeting pk>/<random hex>.<ext>``: the stored name never reuses the uploader's.
+
+    The original (cleaned) name is kept in ``PaperVersion.original_name`` for
+    the download's Content-Disposition.
+    """
+    ext = instance.extension or "bin"
+    return f"papers/{instance.paper.item.meeting_id}/{uuid.uuid4().hex}.{ext}"
+
+
+class AgendaItem(models.Model):
+    """One item on a meeting's agenda, in ``position`` order.
+
+    A new meeting starts with the standing items (``Kind`` other than ITEM).
+    The "minutes of the last meeting" item is where the last meeting's
+    minutes are approved; the "action log" item lists the group's open
+    actions from earlier meetings (computed, never copied, so each open action
+    is carried forward exactly once and a closed one drops off).
+    """
+
+    class Kind(models.TextChoices):
+        WELCOME = "welcome", "Welcome and apologies"
+        LAST_MINUTES = "last_minutes", "Minutes of the last meeting"
+        ACTIONS = "actions", "Action log and matters arising"
+        ITEM = "item", "Item"
+        AOB = "aob", "Any other business"
+        NEXT_MEETING = "next_meeting", "Date of next meeting"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
+    position = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ITEM)
+    title = models.CharField(max_length=200)
+    presenter = models.CharField(max_length=200, blank=True)
+    minutes_allowed = models.PositiveSmallIntegerField(
+        "time allowed (minutes)", default=10,
+    )
+    description = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Bumped when the title, presenter, time, description or papers change:
+    # compared with the last AgendaPublication to mark "changed since the agenda was sent".
+    changed_at = models.DateTimeField(default=timezone.now)
+    # Items removed after the agenda was published are kept (and shown struck
+    # through as "removed"); before publication they are deleted outright.
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["meeting", "position", "id"]
+        indexes = [models.Index(fields=["meeting", "position"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minutes_allowed__lte=600), name="agenda_item_at_most_ten_hours"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_standing(self) -> bool:
+        return self.kind != self.Kind.ITEM
+
+
+class AgendaPublication(models.Model):
+    """Each time the chair publishes (or republishes) a meeting's agenda pack.
+
+    The latest row is the agenda members were last sent; agenda items and
+    papers changed after its ``published_at`` are marked as later changes.
+    """
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="agenda_publications"
+    )
+    number = models.PositiveIntegerField(default=1)
+    published_at = models.DateTimeField(default=timezone.now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(
+        max_length=500, blank=True, help_text="What changed, for a republication."
+    )
+    recipient_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["meeting", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "number"], name="agenda_publication_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Agenda of {self.meeting} ({self.number})"
+
+
+class Paper(models.Model):
+    """A paper attached to an agenda item. Its file is the latest :class:`PaperVersion`."""
+
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="papers")
+    title = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["item", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PaperVersion(models.Model):
+    """One uploaded file of a paper. Replacing a paper adds a version; none is deleted."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(default=1)
+    file = models.FileField(storage=paper_storage, upload_to=paper_upload_to, max_length=300)
+    original_name = models.CharField(
+        max_length=255, help_text="The uploaded name, cleaned of any path."
+    )
+    extension = models.CharField(
+        max_length=10, help_text="pdf, docx, pptx, xlsx... from the content."
+    )
+    content_type = models.CharField(
+        max_length=150, help_text="MIME type detected from the content."
+    )
+    size = models.PositiveBigIntegerField(help_text="Bytes.")
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["paper", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "number"], name="paper_version_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.paper} v{self.number}"
+
+
+class Attendance(models.Model):
+    """Who was at a meeting, as the chair recorded it (taken first from the answers).
+
+    A member of the group has ``person`` set; a guest ("in attendance") has
+    ``guest_name`` and ``guest_organisation`` instead.
+    """
+
+    class Status(models.TextChoices):
+        IN_PERSON = "in_person", "Present in person"
+        ONLINE = "online", "Present online"
+        APOLOGIES = "apologies", "Apologies"
+        ABSENT = "absent", "Absent"
+
+    PRESENT = (Status.IN_PERSON, Status.ONLINE)
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        related_name="attendance",
+    )
+    guest_name = models.CharField(max_length=200, blank=True)
+    guest_organisation = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["meeting", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "person"], condition=Q(person__isnull=False),
+                name="attendance_once_per_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(person__isnull=False, guest_name="")
+                | Q(person__isnull=True) & ~Q(guest_name=""),
+                name="attendance_person_or_guest",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.person or self.guest_name
+        return f"{who} at {self.meeting}: {self.get_status_display()}"
+
+
+class Minutes(models.Model):
+    """The minutes of one meeting: a status and every version ever saved.
+
+    draft -> circulated (emailed to attendees for comment) -> approved (at a
+    later meeting, or by the chair with a reason) -> published. Approved and
+    published minutes are locked: a change makes a new version with its
+    author and reason.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        CIRCULATED = "circulated", "Circulated for comment"
+        APPROVED = "approved", "Approved"
+        PUBLISHED = "published", "Published"
+
+    LOCKED = (Status.APPROVED, Status.PUBLISHED)
+
+    class Approval(models.TextChoices):
+        AT_MEETING = "meeting", "At a meeting"
+        BY_CHAIR = "chair", "By the chair"
+
+    meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="minutes")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    circulated_at = models.DateTimeField(null=True, blank=True)
+    circulated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    approval = models.CharField(max_length=10, choices=Approval.choices, blank=True)
+    approved_at_meeting = models.ForeignKey(
+        Meeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="minutes_approved",
+    )
+    approval_reason = models.CharField(max_length=500, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Published minutes may be opened to every signed-in member of network staff.
+    open_to_network = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name_plural = "minutes"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(approval="chair") | ~Q(approval_reason=""),
+                name="minutes_chair_approval_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(approval="meeting") | Q(approved_at_meeting__isnull=False),
+                name="minutes_meeting_approval_names_meeting",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Minutes of {self.meeting}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status in self.LOCKED
+
+
+class MinutesVersion(models.Model):
+    """One saved version of a meeting's minutes; never changed once written.
+
+    ``entries`` is a list of ``{"item": <AgendaItem pk or None>, "title": str,
+    "text": str}`` in agenda order, ``text`` being Markdown (rendered through
+    ``events.markup``, which sanitises it).
+    """
+
+    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    entries = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(
+        max_length=500, blank=True, help_text="Required once the minutes are approved."
+    )
+    status_when_saved = models.CharField(max_length=20, choices=Minutes.Status.choices)
+
+    class Meta:
+        ordering = ["minutes", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["minutes", "number"], name="minutes_version_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} v{self.number}"
+
+
+class Action(models.Model):
+    """An action agreed at a meeting: what, who, by when, and where it stands.
+
+    Open actions of a group appear under "action log and matters arising" on
+    every later meeting's agenda until they are done or dropped.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        DROPPED = "dropped", "Dropped"
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="actions")
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="actions")
+    agenda_item = models.ForeignKey(
+        AgendaItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+    )
+    description = models.TextField(max_length=1000)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="actions"
+    )
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    status_note = models.CharField(max_length=1000, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # The due date the last overdue reminder was sent for: a new due date gets a new one.
+    reminded_for_due = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["group", "created_at", "id"]
+        indexes = [
+            models.Index(fields=["group", "status"]),
+            models.Index(fields=["owner", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="dropped") | ~Q(status_note=""),
+                name="action_dropped_has_note",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", closed_at__isnull=True)
+                | ~Q(status="open") & Q(closed_at__isnull=False),
+                name="action_closed_at_matches_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description[:80]
+
+    @property
+    def reference(self) -> str:
+        """A short reference for minutes and emails: ``A12``."""
+        return f"A{self.pk}"
+
+
+class ActionUpdate(models.Model):
+    """One change to an action's status or note, kept as its history."""
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(max_length=10, choices=Action.Status.choices)
+    note = models.CharField(max_length=1000, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["action", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action.reference}: {self.get_status_display()}"

@@ -59,3 +59,33 @@ def get_sig_for_manager(user, slug: str) -> Group:
     if not can_manage_group(user, group):
         raise PermissionDenied("Only the group's chairs can do this.")
     return group
+
+
+def can_view_agenda(user, meeting: Meeting) -> bool:
+    """The agenda, its papers and the agenda pack: whoever may see the meeting.
+
+    That is the group's active members, its chairs (and its SIG's) and anyone
+    invited (see :func:`can_view_meeting`). Signed-out visitors never.
+    """
+    return can_view_meeting(user, meeting)
+
+
+def can_view_minutes(user, minutes) -> bool:
+    """Who may read a meeting's minutes, by their status (issue 4).
+
+    - draft: the group's chairs only;
+    - circulated, approved: also the group's active members and those invited;
+    - published: the same, and every signed-in, active person when the chair
+      opened them to the network (``open_to_network``).
+    Signed-out visitors never. At most four queries.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return False
+    meeting = minutes.meeting
+    if can_manage_meeting(user, meeting):
+        return True
+    if minutes.status == minutes.Status.DRAFT:
+        return False
+    if minutes.status == minutes.Status.PUBLISHED and minutes.open_to_network:
+        return True
+    return can_view_meeting(user, meeting)

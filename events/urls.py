@@ -20,3 +20,10 @@ urlpatterns = [
 urlpatterns += [
     path("sigs/<slug:slug>/meetings/series/new/", views.series_schedule, name="series_schedule"),
 ]
+
+# Agendas and papers, minutes and attendance, the action log (issue 4).
+from .urls_actions import urlpatterns as _action_urls  # noqa: E402
+from .urls_agenda import urlpatterns as _agenda_urls  # noqa: E402
+from .urls_minutes import urlpatterns as _minutes_urls  # noqa: E402
+
+urlpatterns += _agenda_urls + _minutes_urls + _action_urls

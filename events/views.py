@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from members import selectors as member_selectors
 from members.permissions import can_manage_group
 
-from . import selectors, services
+from . import selectors, services, views_actions, views_agenda, views_minutes
 from .feeds import calendar_response, feed_links
 from .forms import MeetingForm, ResponseForm
 from .ical import feed_calendar, group_label
@@ -64,7 +64,11 @@ def group_detail(request, slug):
 
 
 def _chair_page(request, group, form: MeetingForm):
+    panels = {}
+    for area in (views_agenda, views_minutes, views_actions):
+        panels.update(area.chair_panel_context(request, group))
     return render(request, "events/chair_dashboard.html", {
+        **panels,
         "group": group,
         "group_label": group_label(group),
         "applications": list(member_selectors.pending_applications(group=group)),
@@ -171,7 +175,13 @@ def _meeting_page(request, meeting, *, form: ResponseForm | None):
     else:
         your_answer = invitation.get_response_display()
     now = timezone.now()
+    is_over = meeting.end <= now
+    panels = {}
+    for area in (views_agenda, views_minutes, views_actions):
+        panels.update(area.meeting_panel_context(
+            request, meeting, is_chair=is_chair, is_over=is_over))
     return render(request, "events/meeting_detail.html", {
+        **panels,
         "meeting": meeting,
         "group_label": group_label(meeting.group),
         "invitation": invitation,
@@ -187,7 +197,7 @@ def _meeting_page(request, meeting, *, form: ResponseForm | None):
         "answers_summary": _answers_summary(groups),
         "places": places if places is not None and places.places is not None else None,
         "places_left": _places_left_text(places) if places and places.places else "",
-        "is_over": meeting.end <= now,
+        "is_over": is_over,
         "can_answer": invitation is not None and not meeting.is_cancelled and meeting.end > now,
     })
 

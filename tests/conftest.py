@@ -11,3 +11,15 @@ def _immediate_tasks_and_locmem_mail(settings):
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.SITE_URL = "https://sighub.example.nhs.uk"
     mail.outbox = []
+
+
+@pytest.fixture(autouse=True)
+def _private_files_in_tmp(settings, tmp_path):
+    """Papers uploaded by a test land in its own temporary folder, never in ./private."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "papers": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
+        },
+    }

@@ -70,7 +70,7 @@ import datetime as _dt  # noqa: E402
 
 from django.utils import timezone as _timezone  # noqa: E402
 
-from events.models import Invitation, Meeting  # noqa: E402
+from events.models import Action, AgendaItem, Invitation, Meeting  # noqa: E402
 
 
 class TaskAndFinishFactory(factory.django.DjangoModelFactory):
@@ -106,3 +106,27 @@ class InvitationFactory(factory.django.DjangoModelFactory):
 
     meeting = factory.SubFactory(MeetingFactory)
     person = factory.SubFactory(PersonFactory)
+
+
+class AgendaItemFactory(factory.django.DjangoModelFactory):
+    """An ordinary (not standing) agenda item, appended to its meeting's agenda."""
+
+    class Meta:
+        model = AgendaItem
+
+    meeting = factory.SubFactory(MeetingFactory)
+    title = factory.Sequence(lambda n: f"Item {n}")
+    position = factory.Sequence(lambda n: 100 + n)
+    minutes_allowed = 10
+
+
+class ActionFactory(factory.django.DjangoModelFactory):
+    """An open action agreed at a meeting of its group, owned by a new person."""
+
+    class Meta:
+        model = Action
+
+    meeting = factory.SubFactory(MeetingFactory)
+    group = factory.LazyAttribute(lambda o: o.meeting.group)
+    description = factory.Sequence(lambda n: f"Circulate draft protocol {n}")
+    owner = factory.SubFactory(PersonFactory)

@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from members.models import Group, Membership, Person
 
 from .ical import CANCELLED_KEPT_FOR
-from .models import Invitation, Meeting
+from .models import Action, AgendaItem, Invitation, Meeting, Paper, PaperVersion
 
 # How far back a personal or group feed reaches (older meetings drop out).
 FEED_HISTORY = timedelta(days=365)
@@ -209,3 +209,78 @@ def meetings_for_person_feed(*, person: Person, now: datetime) -> QuerySet[Meeti
 def meetings_for_group_feed(*, group: Group, now: datetime) -> QuerySet[Meeting]:
     """Meetings of ``group`` for its public feed (same window as the personal feed)."""
     return _feed_window(Meeting.objects.filter(group=group), now=now)
+
+
+# --- Agendas, attendance, minutes and actions (issue 4) -----------------------
+
+
+@dataclass(frozen=True)
+class AgendaRow:
+    """One agenda item with its running start time (aware UTC) and papers.
+
+    ``papers`` are the item's papers not removed, each with ``latest`` (its
+    newest :class:`PaperVersion`) set.
+    """
+
+    number: int
+    item: AgendaItem
+    starts: datetime
+    papers: list
+
+
+def agenda_rows(*, meeting: Meeting) -> list[AgendaRow]:
+    """The meeting's agenda in order, numbered from 1, with running start times.
+
+    Each item starts when the one before it ends (meeting start + the sum of
+    the earlier items' ``minutes_allowed``). Removed items are left out.
+    Two queries, whatever the number of items and papers.
+    """
+    papers = Paper.objects.filter(removed_at__isnull=True).prefetch_related(
+        Prefetch("versions", queryset=PaperVersion.objects.order_by("-number"))
+    )
+    items = (
+        AgendaItem.objects.filter(meeting=meeting, removed_at__isnull=True)
+        .prefetch_related(Prefetch("papers", queryset=papers))
+        .order_by("position", "id")
+    )
+    rows: list[AgendaRow] = []
+    starts = meeting.start
+    for number, item in enumerate(items, start=1):
+        item_papers = list(item.papers.all())
+        for paper in item_papers:
+            versions = list(paper.versions.all())
+            paper.latest = versions[0] if versions else None
+        rows.append(AgendaRow(number=number, item=item, starts=starts, papers=item_papers))
+        starts = starts + timedelta(minutes=item.minutes_allowed)
+    return rows
+
+
+def previous_meeting(*, meeting: Meeting) -> Meeting | None:
+    """The group's last scheduled (not cancelled) meeting that started before ``meeting``.
+
+    Its minutes are the ones approved under "minutes of the last meeting". One query.
+    """
+    return (
+        Meeting.objects.filter(
+            group_id=meeting.group_id, status=Meeting.Status.SCHEDULED, start__lt=meeting.start
+        )
+        .order_by("-start", "-id")
+        .first()
+    )
+
+
+def actions_carried_forward(*, meeting: Meeting) -> QuerySet:
+    """The actions listed under "action log and matters arising" on ``meeting``'s agenda.
+
+    Actions of the meeting's group agreed at an earlier meeting that were
+    still open when ``meeting`` started: open now, or closed (done or
+    dropped) after it started. Each appears once, however many meetings it
+    has been carried through; an action closed before the meeting is not
+    listed. Oldest first, with owner, owner's trust and origin meeting (one query).
+    """
+    return (
+        Action.objects.filter(group_id=meeting.group_id, meeting__start__lt=meeting.start)
+        .filter(Q(status=Action.Status.OPEN) | Q(closed_at__gt=meeting.start))
+        .select_related("owner", "owner__trust", "meeting")
+        .order_by("created_at", "id")
+    )

@@ -300,3 +300,11 @@ PAPER_MAX_MB = env_int("PAPER_MAX_MB", 20)
 if PAPER_MAX_MB < 1:
     raise ImproperlyConfigured(f"PAPER_MAX_MB must be 1 or more, not {PAPER_MAX_MB}.")
 FILE_UPLOAD_PERMISSIONS = 0o640
+
+# --- Task-and-finish groups ------------------------------------------------------
+# A volunteer offered a freed place has this many days to confirm it before the
+# offer passes to the next person waiting (`manage.py expire_offers`, hourly).
+VOLUNTEER_OFFER_DAYS = env_int("VOLUNTEER_OFFER_DAYS", 5)
+if VOLUNTEER_OFFER_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"VOLUNTEER_OFFER_DAYS must be 1 or more, not {VOLUNTEER_OFFER_DAYS}.")

@@ -186,6 +186,32 @@ class Group(models.Model):
     )
     position = models.PositiveIntegerField(default=0)
 
+    # --- Task-and-finish groups only (checked by the constraints below) ---------
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        RECRUITING = "recruiting", "Recruiting"
+        ACTIVE = "active", "Under way"
+        COMPLETED = "completed", "Completed"
+        CLOSED_EARLY = "closed_early", "Closed early"
+
+    # A SIG has no lifecycle: its status stays at the default and is never shown.
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROPOSED)
+    deliverables = models.TextField(blank=True, help_text="What the group will produce.")
+    hours_per_month = models.PositiveSmallIntegerField(
+        "time commitment (hours per month)", null=True, blank=True)
+    places = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Most volunteers at once; empty for no limit.")
+    requires_approval = models.BooleanField(
+        default=False, help_text="Sign-ups wait for a lead to accept or decline them.")
+    signup_closes = models.DateField("sign-up closes", null=True, blank=True,
+                                     help_text="The last day people can volunteer.")
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField("planned end", null=True, blank=True)
+    outcome_summary = models.TextField(blank=True)
+    # [{"title": "...", "url": "https://..."}]
+    output_links = models.JSONField(default=list, blank=True)
+    close_reason = models.TextField(blank=True)
+
     class Meta:
         ordering = ["position", "name"]
         constraints = [
@@ -193,6 +219,41 @@ class Group(models.Model):
                 condition=(Q(kind="sig", parent__isnull=True)
                            | Q(kind="taskfinish", parent__isnull=False)),
                 name="group_parent_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["proposed", "recruiting", "active", "completed",
+                                        "closed_early"]),
+                name="group_status_valid",
+            ),
+            # Volunteering fields belong to task-and-finish groups only.
+            models.CheckConstraint(
+                condition=Q(kind="taskfinish") | Q(
+                    places__isnull=True, hours_per_month__isnull=True,
+                    signup_closes__isnull=True, starts_on__isnull=True, ends_on__isnull=True,
+                    requires_approval=False, outcome_summary="", close_reason="",
+                    status="proposed"),
+                name="group_volunteering_fields_taskfinish_only",
+            ),
+            models.CheckConstraint(
+                condition=Q(places__isnull=True) | Q(places__gte=1),
+                name="group_places_at_least_one",
+            ),
+            models.CheckConstraint(
+                condition=Q(hours_per_month__isnull=True) | Q(hours_per_month__gte=1),
+                name="group_hours_at_least_one",
+            ),
+            models.CheckConstraint(
+                condition=(Q(starts_on__isnull=True) | Q(ends_on__isnull=True)
+                           | Q(ends_on__gte=models.F("starts_on"))),
+                name="group_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="completed") | ~Q(outcome_summary=""),
+                name="group_completed_has_outcome",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed_early") | ~Q(close_reason=""),
+                name="group_closed_early_has_reason",
             ),
         ]
 
@@ -214,19 +275,30 @@ class Membership(models.Model):
         CHAIR = "chair", "Chair"
         DEPUTY_CHAIR = "deputy_chair", "Deputy chair"
         MEMBER = "member", "Member"
+        LEAD = "lead", "Lead"  # leads a task-and-finish group
 
     class Status(models.TextChoices):
+        # SIGs: applied -> active | declined; active -> left.
         APPLIED = "applied", "Applied"
         ACTIVE = "active", "Active"
         DECLINED = "declined", "Declined"
         LEFT = "left", "Left"
+        # Task-and-finish groups (members.volunteering): requested -> active |
+        # waiting | declined; waiting -> offered -> active | expired | left.
+        REQUESTED = "requested", "Requested"
+        WAITING = "waiting", "On the waiting list"
+        OFFERED = "offered", "Offered a place"
+        EXPIRED = "expired", "Offer expired"
 
     class Source(models.TextChoices):
         SITE = "site", "SIG Hub"
         FORMS_IMPORT = "forms", "Microsoft Forms import"
         APPOINTED = "appointed", "Appointed by the network office"
 
-    CURRENT_STATUSES = (Status.APPLIED, Status.ACTIVE)
+    CURRENT_STATUSES = (Status.APPLIED, Status.ACTIVE, Status.REQUESTED, Status.WAITING,
+                        Status.OFFERED)
+    # A volunteer who has signed up and not yet got (or been refused) a place.
+    VOLUNTEER_PENDING_STATUSES = (Status.REQUESTED, Status.WAITING, Status.OFFERED)
     CHAIR_ROLES = (Role.CHAIR, Role.DEPUTY_CHAIR)
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
@@ -241,15 +313,44 @@ class Membership(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # --- Volunteering for a task-and-finish group -----------------------------
+    statement = models.TextField(blank=True, help_text="Why they volunteered (leads only).")
+    line_manager_aware = models.BooleanField(
+        default=False, help_text="They confirmed their line manager knows they volunteered.")
+    waitlisted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When they joined the waiting list (its order).")
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["group", "person"]
         constraints = [
-            # One current (applied or active) membership per person per group.
+            # One current membership per person per group (applied or active in
+            # a SIG; requested, waiting, offered or active in a task-and-finish group).
             models.UniqueConstraint(
                 fields=["person", "group"],
-                condition=Q(status__in=["applied", "active"]),
+                condition=Q(status__in=["applied", "active", "requested", "waiting",
+                                        "offered"]),
                 name="membership_one_current_per_group",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["requested", "waiting", "offered"])
+                | Q(line_manager_aware=True),
+                name="membership_volunteer_line_manager_aware",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="waiting") | Q(waitlisted_at__isnull=False),
+                name="membership_waiting_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="offered") | Q(
+                    offered_at__isnull=False, offer_expires_at__isnull=False,
+                    offer_expires_at__gt=models.F("offered_at")),
+                name="membership_offer_has_deadline",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="lead") | Q(status__in=["active", "left"]),
+                name="membership_lead_active_or_left",
             ),
         ]
         indexes = [models.Index(fields=["group", "status"])]
@@ -260,3 +361,62 @@ class Membership(models.Model):
     @property
     def is_chair(self) -> bool:
         return self.status == self.Status.ACTIVE and self.role in self.CHAIR_ROLES
+
+    @property
+    def is_lead(self) -> bool:
+        return self.status == self.Status.ACTIVE and self.role == self.Role.LEAD
+
+    @property
+    def holds_place(self) -> bool:
+        """True if this membership takes one of a task-and-finish group's places.
+
+        Active volunteers (not leads) hold a place; so does an open offer,
+        which keeps the place for the person offered it until they answer.
+        """
+        return (self.status == self.Status.OFFERED
+                or (self.status == self.Status.ACTIVE and self.role == self.Role.MEMBER))
+
+
+class GroupTarget(models.Model):
+    """A desired mix for a task-and-finish group, shown against who has signed up.
+
+    ``kind`` ``staff_group``: at least ``minimum`` volunteers from ``staff_group``
+    (e.g. at least one sonographer). ``each_icb``: at least ``minimum`` from
+    each ICB in the network. Targets guide the lead; they never block a sign-up.
+    """
+
+    class Kind(models.TextChoices):
+        STAFF_GROUP = "staff_group", "From a staff group"
+        EACH_ICB = "each_icb", "From each ICB"
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="targets")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    staff_group = models.ForeignKey(
+        StaffGroup, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    minimum = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["kind", "staff_group__position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="staff_group", staff_group__isnull=False)
+                           | Q(kind="each_icb", staff_group__isnull=True)),
+                name="grouptarget_staff_group_matches_kind",
+            ),
+            models.CheckConstraint(condition=Q(minimum__gte=1),
+                                   name="grouptarget_minimum_at_least_one"),
+            models.UniqueConstraint(fields=["group", "staff_group"],
+                                    condition=Q(kind="staff_group"),
+                                    name="grouptarget_one_per_staff_group"),
+            models.UniqueConstraint(fields=["group"], condition=Q(kind="each_icb"),
+                                    name="grouptarget_one_each_icb"),
+        ]
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self) -> str:
+        """The target in words: "At least 1 from Sonographer", "At least 1 from each ICB"."""
+        if self.kind == self.Kind.EACH_ICB:
+            return f"At least {self.minimum} from each ICB"
+        return f"At least {self.minimum} from {self.staff_group}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from events.actions import actions_send_overdue_reminders
 from events.reminders import reminders_send_due
 
 
@@ -23,6 +24,11 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
+        # Overdue actions are reminded whatever MEETING_REMINDER_DAYS says.
+        overdue = actions_send_overdue_reminders()
+        if overdue:
+            self.stdout.write(
+                f"Queued {overdue} overdue action reminder{'s' if overdue != 1 else ''}.")
         days = settings.MEETING_REMINDER_DAYS
         if days <= 0:
             self.stdout.write("Reminders are turned off (MEETING_REMINDER_DAYS is 0).")

@@ -210,6 +210,9 @@ def meeting_schedule(
     )
     _validate(meeting, now=now, check_start=True)
     meeting.save()
+    from .agenda import agenda_add_standing_items  # issue 4: the standing agenda items
+
+    agenda_add_standing_items(meeting)
     invitations = Invitation.objects.bulk_create(
         [Invitation(meeting=meeting, person=person) for person in _active_people(group)]
     )

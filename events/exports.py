@@ -137,19 +137,25 @@ def minutes_document(*, meeting: Meeting, minutes: Minutes, version=None) -> Min
 
     Present: members in person or online; Apologies: anyone (member or guest)
     who sent apologies; In attendance: guests present. Absent members are
-    not listed. Items are numbered in the order of the version's entries.
+    not listed. Items are the minutes page's (``events.minutes.minutes_slots``):
+    one per agenda item, numbered as on the agenda, with the version's text.
     Actions are those agreed at the meeting, in the order recorded.
     """
     version = version or current_minutes_version(minutes)
     rows = _attendance(meeting)
     present_statuses = {str(s) for s in Attendance.PRESENT}
-    entries = (version.entries if version is not None else []) or []
     items = []
-    for number, entry in enumerate(entries, start=1):
-        text = str(entry.get("text") or "") if isinstance(entry, dict) else ""
-        title = str(entry.get("title") or "") if isinstance(entry, dict) else ""
-        items.append(MinutesItem(number=number, title=title or f"Item {number}", text=text,
-                                 html=str(render_markdown(text))))
+    if version is not None:
+        # The minutes page's own places: one per agenda item, numbered as on the
+        # agenda, then any entry whose item has since been removed.
+        from .minutes import minutes_slots
+
+        last = 0
+        for slot in minutes_slots(meeting=meeting, version=version):
+            number = slot.number if slot.number is not None else last + 1
+            last = max(last, number)
+            items.append(MinutesItem(number=number, title=slot.title, text=slot.text,
+                                     html=str(render_markdown(slot.text))))
     from .actions import actions_agreed_at
 
     return MinutesDocument(

@@ -6,8 +6,7 @@ minutes or an agenda that are not out yet are 404 for them, so a file is
 never sent to anyone who may not read it. Rules:
 
 - minutes: ``events.permissions.can_view_minutes`` (drafts: chairs only);
-- agenda pack: ``events.permissions.can_view_agenda``; before the chair
-  first publishes the agenda, chairs only;
+- agenda pack: ``events.permissions.can_view_agenda`` (as the agenda page);
 - action log: members of the group and its chairs (``events.actions.can_view_action_log``).
 
 Files are sent as attachments named like ``paediatric-imaging-minutes-2027-03-03.pdf``
@@ -23,8 +22,8 @@ from django.views.decorators.http import require_safe
 
 from . import actions, exports, selectors
 from .ical import group_label
-from .models import AgendaPublication, Minutes
-from .permissions import can_manage_meeting, can_view_agenda, can_view_meeting, can_view_minutes
+from .models import Minutes
+from .permissions import can_view_agenda, can_view_meeting, can_view_minutes
 from .views_actions import get_group_for_action_log, log_filters
 
 PDF = "application/pdf"
@@ -86,14 +85,11 @@ def minutes_docx(request, pk):
 @login_required
 @require_safe
 def agenda_pdf(request, pk):
-    """The meeting's agenda pack as a PDF: whoever may see the agenda, once it is
-    published (chairs before then too)."""
+    """The meeting's agenda pack as a PDF, for whoever may see the agenda page (as
+    there, before the chair sends it the pack is marked as a draft not yet sent)."""
     meeting = selectors.meeting_for_page(pk=pk)
     if not can_view_agenda(request.user, meeting):
         raise PermissionDenied("Only members of the group can see its agendas.")
-    if (not can_manage_meeting(request.user, meeting)
-            and not AgendaPublication.objects.filter(meeting=meeting).exists()):
-        raise Http404("The agenda for this meeting has not been sent out yet.")
     filename = exports.export_filename(meeting.group, "agenda", exports.meeting_day(meeting),
                                        "pdf")
     return _download(exports.agenda_pack_pdf(meeting=meeting), content_type=PDF,

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from members import selectors as member_selectors
 from members.permissions import can_manage_group
+from members.views_volunteering import task_and_finish_detail
 
 from . import selectors, services, views_actions, views_agenda, views_minutes
 from .feeds import calendar_response, feed_links
@@ -35,13 +36,12 @@ def group_detail(request, slug):
     Public. Member names are shown only to the group's members and chairs; everyone
     sees the number of members from each trust.
 
-    A task-and-finish group has no members, chairs or meetings of its own yet
-    (volunteering for one is still to come), so its page shows what it is for
-    and its SIG, and says so; it never tells a chair of the SIG they chair it.
+    A task-and-finish group's page is :func:`members.views_volunteering.task_and_finish_detail`
+    (volunteering, leads, places).
     """
     group = selectors.group_for_page(slug=slug)
-    if not group.is_sig:
-        return render(request, "events/task_and_finish_detail.html", {"group": group})
+    if not group.is_sig:  # task-and-finish groups: the members app owns their page
+        return task_and_finish_detail(request, slug)
     membership = member_selectors.current_membership_for(person=request.user, group=group)
     is_member = bool(membership and membership.status == membership.Status.ACTIVE)
     is_chair = can_manage_group(request.user, group)

@@ -19,7 +19,12 @@ people's data. The network office can retire them in the admin.
 Only the fields the file describes are written. A SIG's ``aim`` and a
 task-and-finish group's summary, work programme, established date and chair
 trust are not in the file format, so values entered in the admin survive a
-reload. Keys the loader does not use (``network.time_zone``,
+reload. A task-and-finish group new to the database starts ``recruiting``
+(no cap, no closing date, open sign-up); its optional volunteering keys
+(``deliverables``, ``hours_per_month``, ``places``, ``requires_approval``,
+``signup_closes``, ``starts_on``, ``ends_on``, ``status``) are written only
+when the file lists them, so what leads change on SIG Hub survives a reload.
+Keys the loader does not use (``network.time_zone``,
 ``network.allowed_email_domains``...) are ignored: those are settings.
 """
 
@@ -328,6 +333,7 @@ def _check(data: Any) -> _Clean:
             tfg = {"slug": child_slug,
                    "name": c.text(child, "name", child_where, max_length=200),
                    "aim": c.text(child, "aim", child_where, required=False),
+                   "volunteering": _check_volunteering(c, child, child_where),
                    "_where": child_where}
             sig["children"].append(tfg)
             all_groups.append(tfg)
@@ -339,6 +345,68 @@ def _check(data: Any) -> _Clean:
         raise NetworkFileError(c.problems)
     return _Clean(network=clean_network, icbs=icbs, trusts=trusts,
                   staff_groups=staff_groups, sigs=sigs)
+
+
+# Optional volunteering keys of a task-and-finish group in the file. Only the keys
+# a group lists are written, so what its leads change on SIG Hub survives a reload.
+_TFG_STATUSES = ("proposed", "recruiting", "active", "completed", "closed_early")
+
+
+def _check_volunteering(c: _Checker, item: dict, where: str) -> dict:
+    """The volunteering keys present in a task-and-finish group item, checked and cleaned.
+
+    ``deliverables`` (text, or a list of text: one a line), ``hours_per_month``
+    and ``places`` (whole numbers of 1 or more; ``places`` may be null for no
+    limit), ``requires_approval`` (true/false), ``signup_closes``,
+    ``starts_on``, ``ends_on`` (YYYY-MM-DD), ``status`` (proposed or recruiting:
+    later stages are the leads' to set). Returns only the keys present.
+    """
+    import datetime as dt
+
+    clean: dict[str, Any] = {}
+    if "deliverables" in item:
+        value = item["deliverables"]
+        if isinstance(value, list):
+            clean["deliverables"] = "\n".join(c.text_list(item, "deliverables", where))
+        else:
+            clean["deliverables"] = c.text(item, "deliverables", where, required=False)
+    for key, nullable in (("hours_per_month", False), ("places", True)):
+        if key not in item:
+            continue
+        value = item[key]
+        if value is None and nullable:
+            clean[key] = None
+        elif isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10000:
+            c.add(where, f"'{key}' must be a whole number from 1 to 10000"
+                         + (" (or null for no limit)" if nullable else ""))
+        else:
+            clean[key] = value
+    if "requires_approval" in item:
+        if not isinstance(item["requires_approval"], bool):
+            c.add(where, "'requires_approval' must be true or false")
+        else:
+            clean["requires_approval"] = item["requires_approval"]
+    for key in ("signup_closes", "starts_on", "ends_on"):
+        if key not in item:
+            continue
+        if item[key] is None:
+            clean[key] = None
+            continue
+        text = c.text(item, key, where, required=False)
+        try:
+            clean[key] = dt.date.fromisoformat(text) if text else None
+        except ValueError:
+            c.add(where, f"'{key}' must be a date written YYYY-MM-DD, not '{text}'")
+    if clean.get("starts_on") and clean.get("ends_on") and clean["ends_on"] < clean["starts_on"]:
+        c.add(where, "'ends_on' is before 'starts_on'")
+    if "status" in item:
+        status = c.text(item, "status", where, required=False)
+        if status not in ("proposed", "recruiting"):
+            c.add(where, f"'status' must be 'proposed' or 'recruiting', not '{status}' (later "
+                         "stages are set by the group's leads on SIG Hub)")
+        else:
+            clean["status"] = status
+    return clean
 
 
 def _check_slug(c: _Checker, slug: str, where: str) -> None:
@@ -362,16 +430,17 @@ def _check_unique(c: _Checker, items: list[dict], key: str, label: str) -> None:
 
 
 def _upsert(model, existing: dict, key: str, values: dict, counts: KindCounts,
-            lookup: dict[str, Any]):
+            lookup: dict[str, Any], defaults: dict[str, Any] | None = None):
     """Create the row with natural key ``key``, or update only the fields that differ.
 
     ``values`` maps field names (``icb_id`` style for foreign keys) to the
-    wanted values; ``lookup`` is the natural-key field(s) for a new row.
+    wanted values; ``lookup`` is the natural-key field(s) for a new row and
+    ``defaults`` further values for a new row only (never written on update).
     Returns the saved (or untouched) instance.
     """
     obj = existing.get(key)
     if obj is None:
-        obj = model(**lookup, **values)
+        obj = model(**lookup, **{**(defaults or {}), **values})
         obj.full_clean(validate_unique=False, validate_constraints=False)
         obj.save()
         counts.created += 1
@@ -474,8 +543,12 @@ def _write(clean: _Clean) -> LoadReport:
             _upsert(
                 Group, existing_groups, tfg["slug"],
                 {"kind": Group.Kind.TASK_AND_FINISH, "parent_id": group.pk,
-                 "name": tfg["name"], "aim": tfg["aim"], "position": child_position},
+                 "name": tfg["name"], "aim": tfg["aim"], "position": child_position,
+                 **tfg["volunteering"]},
                 report.task_and_finish_groups, {"slug": tfg["slug"]},
+                # A new group from the file is recruiting: open to volunteers, no
+                # cap, no closing date, until its leads say otherwise.
+                defaults={"status": Group.Status.RECRUITING},
             )
             tfg_slugs.add(tfg["slug"])
     for slug, group in sorted(existing_groups.items()):

@@ -1,6 +1,7 @@
 """Who may do what with groups and memberships: small predicates and one fetch helper."""
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from .models import Group, Membership, Person
@@ -29,10 +30,46 @@ def is_chair(user, group: Group) -> bool:
 def can_manage_group(user, group: Group) -> bool:
     """Chairs of the group (and of its SIG) manage it: approve members, schedule meetings.
 
-    The network office is deliberately not included: it appoints chairs
+    A task-and-finish group is also managed by its active leads. The
+    network office is deliberately not included: it appoints chairs
     (``set_chair``) and has the admin, but does not act for a chair.
+    One query.
     """
-    return is_chair(user, group)
+    if not user.is_authenticated:
+        return False
+    chairs = Q(group_id__in=[group.pk] + ([group.parent_id] if group.parent_id else []),
+               role__in=Membership.CHAIR_ROLES)
+    if group.kind == Group.Kind.TASK_AND_FINISH:
+        chairs |= Q(group_id=group.pk, role=Membership.Role.LEAD)
+    return Membership.objects.filter(chairs, person=user,
+                                     status=Membership.Status.ACTIVE).exists()
+
+
+def is_lead(user, group: Group) -> bool:
+    """True if ``user`` is an active lead of the task-and-finish ``group``. One query."""
+    if not user.is_authenticated or group.kind != Group.Kind.TASK_AND_FINISH:
+        return False
+    return Membership.objects.filter(person=user, group=group, role=Membership.Role.LEAD,
+                                     status=Membership.Status.ACTIVE).exists()
+
+
+def can_read_statements(user, group: Group) -> bool:
+    """Volunteers' statements are for the group's leads only (not the SIG's chairs, not
+    the network office): people wrote them to the leads. One query."""
+    return is_lead(user, group)
+
+
+def get_task_and_finish_for_manager(user: Person, slug: str) -> Group:
+    """The task-and-finish group ``slug`` (with its SIG) if ``user`` leads it or chairs its SIG.
+
+    Raises Http404 if there is no such task-and-finish group, PermissionDenied
+    (403) if the user does not manage it.
+    """
+    group = get_object_or_404(Group.objects.select_related("parent"), slug=slug,
+                              kind=Group.Kind.TASK_AND_FINISH)
+    if not can_manage_group(user, group):
+        raise PermissionDenied("Only the group's leads and its SIG's chairs can do this.")
+    return group
 
 
 def is_active_member(user, group: Group) -> bool:

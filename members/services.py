@@ -145,9 +145,18 @@ def membership_leave(*, membership: Membership, ended_by: Person | None = None) 
     Sends :data:`members.signals.membership_ended` so that, for example,
     future meeting invitations can be withdrawn.
     Raises ValidationError if the membership is not current.
+
+    A task-and-finish group's membership is ended by
+    :func:`members.volunteering.volunteer_withdraw`, which also offers a
+    freed place to the next person waiting.
     """
     from .signals import membership_ended
+    from .volunteering import volunteer_withdraw
 
+    if Group.objects.filter(pk=membership.group_id, kind=Group.Kind.TASK_AND_FINISH).exists():
+        volunteer_withdraw(membership=membership, ended_by=ended_by)
+        membership.refresh_from_db()
+        return membership
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.status not in Membership.CURRENT_STATUSES:
         raise ValidationError("This membership has already ended.")

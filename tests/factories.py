@@ -130,3 +130,13 @@ class ActionFactory(factory.django.DjangoModelFactory):
     group = factory.LazyAttribute(lambda o: o.meeting.group)
     description = factory.Sequence(lambda n: f"Circulate draft protocol {n}")
     owner = factory.SubFactory(PersonFactory)
+
+
+# --- task-and-finish groups recruiting volunteers (issue 5) ---------------------------
+
+
+class RecruitingGroupFactory(TaskAndFinishFactory):
+    """A task-and-finish group open to volunteers: recruiting, no cap unless given."""
+
+    status = Group.Status.RECRUITING
+    hours_per_month = 2

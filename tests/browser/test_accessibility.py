@@ -380,7 +380,7 @@ def _(page, url, w):
 @case("task-and-finish-page-sig-chair", "chair")
 def _(page, url, w):
     page.goto(url + w.task_and_finish.get_absolute_url())
-    expect(page.get_by_text("Volunteering for this group will open soon")).to_be_visible()
+    expect(page.get_by_role("link", name="Manage this group")).to_be_visible()
 
 
 @case("meeting-cancel", "chair")

@@ -420,7 +420,7 @@ def test_task_and_finish_page_is_honest(client, sig, chair, member, task_group, 
     assert "NAI imaging documentation</h1>" in page
     assert "Agree one NAI skeletal survey template for the region" in page
     assert f'href="{sig.get_absolute_url()}"' in page
-    assert "Volunteering for this group will open soon" in page
+    assert "is not recruiting volunteers yet" in page  # a proposed group (issue 5)
     assert "You are a chair of this group" not in page
     assert "no chair yet" not in page
     assert "chair/" not in page  # no link to a chair's page

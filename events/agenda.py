@@ -45,6 +45,7 @@ from .models import (
     Paper,
     PaperVersion,
     paper_storage,
+    paper_upload_to,
 )
 from .timeutil import format_date, format_when, to_london
 
@@ -247,6 +248,7 @@ def agenda_item_remove(*, item: AgendaItem, by=None) -> bool:
 
 
 def _delete_files(names: list[str]) -> None:
+    """Delete stored paper files (after the rows that named them are gone)."""
     storage = paper_storage()
     for name in names:
         storage.delete(name)
@@ -296,11 +298,15 @@ def _store_version(*, paper: Paper, number: int, file, checked, by, now) -> Pape
         uploaded_by=by, uploaded_at=now,
     )
     file.seek(0)
-    version.file.save(checked.name, file, save=False)
+    # Through paper_storage() each time, not version.file.storage: a FileField
+    # evaluates a callable storage once, when the model class loads, so the
+    # field's own storage would not follow a later change to STORAGES["papers"].
+    storage = paper_storage()
+    version.file.name = storage.save(paper_upload_to(version, checked.name), file)
     try:
         version.save()
     except Exception:
-        version.file.storage.delete(version.file.name)
+        storage.delete(version.file.name)
         raise
     return version
 
@@ -623,3 +629,11 @@ def meetings_awaiting_agenda(*, group, now: datetime):
     sent = AgendaPublication.objects.filter(meeting=OuterRef("pk"))
     return (Meeting.objects.filter(group=group, status=Meeting.Status.SCHEDULED, end__gt=now)
             .annotate(agenda_sent=Exists(sent)).filter(agenda_sent=False).order_by("start"))
+
+
+def open_version(version: PaperVersion):
+    """The stored file of ``version``, open for reading in binary (FileNotFoundError if gone).
+
+    Opened through :func:`events.models.paper_storage` (see :func:`_store_version`).
+    """
+    return paper_storage().open(version.file.name, "rb")

@@ -229,7 +229,7 @@ def paper_download(request, pk, paper_pk, number=None):
     if version is None:
         raise Http404("No such version of this paper.")
     try:
-        handle = version.file.open("rb")
+        handle = agenda.open_version(version)
     except FileNotFoundError as exc:
         raise Http404("The file of this paper is missing.") from exc
     response = FileResponse(handle, as_attachment=True, filename=version.original_name,

@@ -3,7 +3,7 @@ members filter the log; every page and error state is checked with axe-core (WCA
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -80,7 +80,7 @@ def test_chair_records_an_action(page, live_server, world):
     page.get_by_label("Agenda item (optional)").select_option(label="Sedation protocol")
     page.get_by_label("Action", exact=True).fill("Circulate the sedation protocol")
     page.get_by_label("Owner").select_option(label="Jo Member (Walsall Healthcare NHS Trust)")
-    due = date.today() + timedelta(days=30)
+    due = datetime.now(LONDON).date() + timedelta(days=30)
     page.get_by_label("Day").fill(str(due.day))
     page.get_by_label("Month").fill(str(due.month))
     page.get_by_label("Year").fill(str(due.year))

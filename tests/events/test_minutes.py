@@ -496,3 +496,36 @@ def test_minutes_page_query_count_does_not_grow(client, sig, meeting, chair, aft
     assert len(response.context["entries"]) == 3 + 12
     assert len(response.context["guests"]) == 12
     assert len(attendance_rows(meeting=meeting)) == 4 + 12 + 12
+
+
+def test_edit_page_before_the_meeting_day_and_the_panels_for_members(client, sig, meeting,
+                                                                     chair, clock):
+    client.force_login(chair)
+    page = text_of(client.get(minutes_url(meeting, "minutes_edit")))
+    assert "Minutes can be written from the day of the meeting (Tuesday 12 January 2027)" in page
+    assert "Save the minutes" not in page
+    response = client.post(minutes_url(meeting, "minutes_edit"),
+                           {f"entry-{items(meeting)[0].pk}": "Too early"})
+    assert response.status_code == 200 and not Minutes.objects.exists()
+
+    # After the meeting: circulated minutes, seen from the next meeting's page.
+    clock.now = AFTER_MEETING
+    _minutes_in("circulated", meeting, chair)
+    next_meeting = make_meeting(sig, start=NEXT_START, title="Winter meeting")
+    client.force_login(person(sig, "jo.smith@nhs.net"))
+    page = text_of(client.get(next_meeting.get_absolute_url()))
+    assert "Minutes of the last meeting" in page
+    assert "Circulated for comment" in page
+    assert "Record that these minutes were approved" not in page
+    # Before the next meeting's day, not even the chair can record the approval.
+    client.force_login(chair)
+    page = text_of(client.get(next_meeting.get_absolute_url()))
+    assert "Record that these minutes were approved" not in page
+    response = client.post(reverse("events:minutes_approve_previous",
+                                   kwargs={"pk": next_meeting.pk}), follow=True)
+    assert "on or after its day" in text_of(response)
+    assert Minutes.objects.get(meeting=meeting).status == "circulated"
+    # A member cannot record it at all.
+    client.force_login(person(sig, "jo.smith@nhs.net"))
+    assert client.post(reverse("events:minutes_approve_previous",
+                               kwargs={"pk": next_meeting.pk})).status_code == 403

@@ -269,7 +269,6 @@ def volunteer_sign_up(
     The group row is locked while places are counted, so concurrent sign-ups
     never take more places than there are.
     """
-    now = now or timezone.now()
     statement = (statement or "").strip()
     errors: dict[str, str] = {}
     if not statement:
@@ -289,6 +288,9 @@ def volunteer_sign_up(
         raise ValidationError(f"{group.name} is a SIG: register your interest in it instead.")
 
     group = _lock_group(group)
+    # Read the clock once the lock is held: arrival order is the order the lock
+    # is granted, so ``applied_at``, the id and the waiting list all agree.
+    now = now or timezone.now()
     if not signup_is_open(group, now=now):
         raise ValidationError(signup_closed_reason(group, now=now))
     existing = Membership.objects.filter(

@@ -366,8 +366,10 @@ def agenda_item_move(request, pk, item_pk):
     else:
         messages.info(request, f"{item.title} is already {'first' if direction == 'up' else 'last'}"
                                " on the agenda.")
+    # No #fragment: browsers skip autofocus when the URL targets an element, and the
+    # focused button is scrolled into view anyway.
     url = reverse("events:agenda_manage", kwargs={"pk": meeting.pk})
-    return redirect(f"{url}?moved={item.pk}&direction={direction}#item-{item.pk}")
+    return redirect(f"{url}?moved={item.pk}&direction={direction}")
 
 
 @login_required

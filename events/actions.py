@@ -89,13 +89,18 @@ def _owner_filter(group: Group) -> Q:
     return members
 
 
-def action_owner_choices(*, group: Group) -> QuerySet[Person]:
+def action_owner_choices(*, group: Group, including: Person | None = None) -> QuerySet[Person]:
     """People who may own an action of ``group``, by name, with their trust (one query).
 
     Active people with an active membership of ``group`` (chairs included)
     and, for a task-and-finish group, the active chairs of its SIG.
+    ``including`` adds one more person (an action's present owner, who may
+    have left the group since, so that a chair can keep them).
     """
-    return (Person.objects.filter(_owner_filter(group), is_active=True).distinct()
+    condition = Q(_owner_filter(group), is_active=True)
+    if including is not None:
+        condition |= Q(pk=including.pk)
+    return (Person.objects.filter(condition).distinct()
             .select_related("trust").order_by("full_name", "email"))
 
 

@@ -127,7 +127,8 @@ def action_update(request, pk):
     if not actions.can_update_action(request.user, action):
         raise PermissionDenied("Only the group's chairs and the action's owner can update it.")
     details = actions.can_edit_action_details(request.user, action)
-    owners = actions.action_owner_choices(group=action.group) if details else None
+    owners = (actions.action_owner_choices(group=action.group, including=action.owner)
+              if details else None)
     if request.method == "POST":
         form = ActionUpdateForm(request.POST, details=details, owners=owners)
         if form.is_valid():

@@ -655,3 +655,21 @@ def test_other_sigs_actions_are_not_in_the_log(client, sig, member, log):
     response = client.get(reverse("events:action_log", kwargs={"slug": sig.slug}),
                           {"status": "all"})
     assert "Someone else's" not in shown(response)
+
+
+def test_chair_closes_an_action_whose_owner_has_left(client, sig, chair, member, meeting, run):
+    action = record(run, meeting, member, chair)
+    Membership.objects.filter(group=sig, person=member).update(status=Membership.Status.LEFT)
+    client.force_login(chair)
+    url = reverse("events:action_update", kwargs={"pk": action.pk})
+    html = client.get(url).content.decode()
+    assert f'<option value="{member.pk}" selected>' in html
+    response = client.post(url, {"status": "done", "note": "Done before leaving",
+                                 "owner": member.pk, "description": action.description,
+                                 "due_date_day": "31", "due_date_month": "3",
+                                 "due_date_year": "2027"})
+    assert response.status_code == 302
+    action.refresh_from_db()
+    assert (action.status, action.owner) == ("done", member)
+    # ...but cannot give it to them again once it has someone else.
+    assert not actions.can_own_action(member, sig)

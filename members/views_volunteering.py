@@ -339,8 +339,8 @@ def volunteer_decide(request, pk):
         if form.cleaned_data["decision"] == "accept":
             membership = volunteering.volunteer_accept(membership=membership,
                                                        decided_by=request.user)
-            where = ("is now in the group" if membership.status == S.ACTIVE
-                     else "is on the waiting list (the group is full)")
+            where = ("are now in the group" if membership.status == S.ACTIVE
+                     else "are on the waiting list (the group is full)")
             messages.success(request, f"You accepted {who}: they {where}. We have emailed them.")
         else:
             volunteering.volunteer_decline(membership=membership, decided_by=request.user)

@@ -483,3 +483,19 @@ def test_xlsx_export_reads_back_with_text_never_formulas(client, group, lead):
     cell = next(c for row in workbook.active.iter_rows() for c in row if c.value == "=1+1")
     assert cell.data_type == "s"
     assert len(rows) == 3  # header, the lead, the volunteer
+
+
+def test_every_form_carries_its_csrf_token(client, group, lead):
+    """Included partials must not drop the token (``{% include ... only %}``)."""
+    group.requires_approval = True
+    group.save()
+    join(group, PersonFactory())
+    client.force_login(lead)
+    for url in (lead_url(group), group.get_absolute_url()):
+        main = main_of(client.get(url))
+        assert main.count('method="post"') == main.count('name="csrfmiddlewaretoken"'), url
+    client.force_login(PersonFactory())
+    for url in (group.get_absolute_url(),
+                reverse("members:volunteer", kwargs={"slug": group.slug})):
+        main = main_of(client.get(url))
+        assert main.count('method="post"') == main.count('name="csrfmiddlewaretoken"') == 1

@@ -14,8 +14,20 @@ def _immediate_tasks_and_locmem_mail(settings):
 
 
 @pytest.fixture(autouse=True)
-def _private_files_in_tmp(settings, tmp_path):
-    """Papers uploaded by a test land in its own temporary folder, never in ./private."""
+def _private_files_in_tmp(settings, tmp_path, monkeypatch):
+    """Papers uploaded by a test land in its own temporary folder, never in ./private.
+
+    ``PaperVersion.file`` evaluated its storage once, when the model loaded, so
+    the field's storage is pointed at the same folder as ``STORAGES["papers"]``.
+    """
+    from django.core.files.storage import FileSystemStorage
+
+    from events.models import PaperVersion
+
+    monkeypatch.setattr(
+        PaperVersion._meta.get_field("file"), "storage",
+        FileSystemStorage(location=tmp_path / "private", base_url=None),
+    )
     settings.STORAGES = {
         **settings.STORAGES,
         "papers": {

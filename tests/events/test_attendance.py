@@ -13,7 +13,7 @@ from events import attendance
 from events.attendance import attendance_rows
 from events.models import Attendance, Invitation
 from members.models import Membership
-from tests.events.test_minutes_helpers import (
+from tests.events.minutes_helpers import (
     AFTER_MEETING,
     MEETING_START,
     STANDARD_ANSWERS,

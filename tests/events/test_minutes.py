@@ -17,7 +17,7 @@ from events import minutes as svc
 from events.attendance import attendance_rows
 from events.models import Action, Attendance, Minutes, MinutesVersion
 from members.models import Membership
-from tests.events.test_minutes_helpers import (
+from tests.events.minutes_helpers import (
     AFTER_MEETING,
     NEXT_START,
     STANDARD_ANSWERS,

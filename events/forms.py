@@ -41,13 +41,18 @@ SERVICE_FIELD_TO_FORM_FIELD = {
 
 
 class ServiceErrorsMixin:
-    """Put a service's ValidationError on the right fields of this form."""
+    """Put a service's ValidationError on the right fields of this form.
+
+    Used by every events form: a service error keyed by a field this form has
+    (directly or through ``SERVICE_FIELD_TO_FORM_FIELD``) goes on that field;
+    anything else goes on the form as a whole.
+    """
 
     def add_service_errors(self, error: ValidationError) -> None:
         """Add ``error`` (a dict of field errors, or a list of messages) to the form."""
         if hasattr(error, "error_dict"):
             for field, messages in error.message_dict.items():
-                target = SERVICE_FIELD_TO_FORM_FIELD.get(field)
+                target = SERVICE_FIELD_TO_FORM_FIELD.get(field, field)
                 if field == NON_FIELD_ERRORS or target not in self.fields:
                     target = None
                 for message in messages:

@@ -9,24 +9,10 @@ Dates use the NHS.UK date input (``events.forms.DateInputField``).
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from .actions import DESCRIPTION_MAX, NOTE_MAX, LogStatus
-from .forms import DateInputField, MultilineField
+from .forms import DateInputField, MultilineField, ServiceErrorsMixin
 from .models import Action
-
-
-class _ServiceErrors:
-    def add_service_errors(self, error: ValidationError) -> None:
-        """Add a service's ValidationError to the field it names, or to the form."""
-        if hasattr(error, "error_dict"):
-            for field, messages in error.message_dict.items():
-                target = field if field in self.fields and field != NON_FIELD_ERRORS else None
-                for message in messages:
-                    self.add_error(target, message)
-        else:
-            for message in error.messages:
-                self.add_error(None, message)
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -68,7 +54,7 @@ def _due_date_field() -> DateInputField:
                           help_text="For example, 31 3 2027. Leave blank if there is no deadline.")
 
 
-class ActionForm(_ServiceErrors, forms.Form):
+class ActionForm(ServiceErrorsMixin, forms.Form):
     """A new action: agenda item (optional), description, owner and due date (optional).
 
     ``owners`` is the queryset of people who may own it
@@ -97,7 +83,7 @@ STATUS_HINTS = {
 }
 
 
-class ActionUpdateForm(_ServiceErrors, forms.Form):
+class ActionUpdateForm(ServiceErrorsMixin, forms.Form):
     """A status (open, done, dropped) and a note; for chairs also owner, description
     and due date (``details=True``).
 

@@ -2,7 +2,7 @@
 
 The forms only parse what was typed; the rules live in ``events.agenda`` and
 ``events.papers``, whose ValidationErrors come back onto the fields with
-:meth:`AgendaFormMixin.add_service_errors`. Messages follow the NHS.UK style
+:meth:`events.forms.ServiceErrorsMixin.add_service_errors`. Messages follow the NHS.UK style
 ("Enter a title for the item", "Select a file to upload").
 """
 
@@ -10,28 +10,14 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 
 from .agenda import MAX_MINUTES, NOTE_MAX
+from .forms import ServiceErrorsMixin
 from .papers import ACCEPT_ATTRIBUTE
 
 
-class AgendaFormMixin:
-    """Put a service's ValidationError on this form's fields (unknown fields: the form's)."""
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        """Add ``error`` (a dict of field errors, or a list of messages) to the form."""
-        if hasattr(error, "error_dict"):
-            for name, messages in error.message_dict.items():
-                target = name if name in self.fields and name != NON_FIELD_ERRORS else None
-                for message in messages:
-                    self.add_error(target, message)
-        else:
-            for message in error.messages:
-                self.add_error(None, message)
-
-
-class AgendaItemForm(AgendaFormMixin, forms.Form):
+class AgendaItemForm(ServiceErrorsMixin, forms.Form):
     """Add or change an item: title, presenter, time allowed (minutes), description."""
 
     title = forms.CharField(
@@ -92,7 +78,7 @@ def paper_hint() -> str:
     return f"A PDF, Word, PowerPoint or Excel file, smaller than {settings.PAPER_MAX_MB}MB."
 
 
-class PaperAddForm(AgendaFormMixin, forms.Form):
+class PaperAddForm(ServiceErrorsMixin, forms.Form):
     """Upload a new paper for an item: the file and an optional title."""
 
     file = PaperFileField(label="Upload a file")
@@ -106,7 +92,7 @@ class PaperAddForm(AgendaFormMixin, forms.Form):
         return paper_hint()
 
 
-class PaperReplaceForm(AgendaFormMixin, forms.Form):
+class PaperReplaceForm(ServiceErrorsMixin, forms.Form):
     """Upload a new version of a paper (earlier versions are kept)."""
 
     file = PaperFileField(label="Upload the new version")
@@ -116,7 +102,7 @@ class PaperReplaceForm(AgendaFormMixin, forms.Form):
         return paper_hint()
 
 
-class PublishForm(AgendaFormMixin, forms.Form):
+class PublishForm(ServiceErrorsMixin, forms.Form):
     """Send (or send again) the agenda pack. ``note`` is required when sending again."""
 
     note = forms.CharField(

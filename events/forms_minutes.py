@@ -8,28 +8,14 @@ ValidationErrors are put back on these forms with ``add_service_errors``
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from .attendance import GUEST_NAME_MAX, AttendanceRow
+from .forms import ServiceErrorsMixin
 from .minutes import MAX_ENTRY_LENGTH, MAX_REASON_LENGTH, MinutesSlot
 from .models import Attendance
 
 
-class _ServiceErrors:
-    """Put a service's ValidationError on the field of the same name, or the whole form."""
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        if hasattr(error, "error_dict"):
-            for field, messages in error.message_dict.items():
-                target = field if field in self.fields and field != NON_FIELD_ERRORS else None
-                for message in messages:
-                    self.add_error(target, message)
-        else:
-            for message in error.messages:
-                self.add_error(None, message)
-
-
-class MinutesForm(_ServiceErrors, forms.Form):
+class MinutesForm(ServiceErrorsMixin, forms.Form):
     """One Markdown textarea per agenda item (named by ``minutes.entry_key``) and a reason.
 
     ``locked``: the minutes are approved or published, so the reason is required.
@@ -80,7 +66,7 @@ class MinutesForm(_ServiceErrors, forms.Form):
                 for slot in self.slots]
 
 
-class ChairApprovalForm(_ServiceErrors, forms.Form):
+class ChairApprovalForm(ServiceErrorsMixin, forms.Form):
     reason = forms.CharField(
         label="Why are you approving the minutes without a meeting?",
         help_text='For example, "No comments received in 14 days and no meeting until June".',
@@ -93,7 +79,7 @@ class ChairApprovalForm(_ServiceErrors, forms.Form):
     )
 
 
-class PublishForm(_ServiceErrors, forms.Form):
+class PublishForm(ServiceErrorsMixin, forms.Form):
     open_to_network = forms.BooleanField(
         label="Open these minutes to all network staff", required=False,
         help_text="Anyone signed in to SIG Hub with an NHS email address will be able to read "
@@ -101,7 +87,7 @@ class PublishForm(_ServiceErrors, forms.Form):
     )
 
 
-class AttendanceForm(_ServiceErrors, forms.Form):
+class AttendanceForm(ServiceErrorsMixin, forms.Form):
     """One radio group per person (``person-<pk>``), filled from their row (recorded or
     derived from their answer)."""
 
@@ -128,7 +114,7 @@ class AttendanceForm(_ServiceErrors, forms.Form):
         return {row.person.pk: self.cleaned_data[f"person-{row.person.pk}"] for row in self.rows}
 
 
-class GuestForm(_ServiceErrors, forms.Form):
+class GuestForm(ServiceErrorsMixin, forms.Form):
     name = forms.CharField(label="Guest's name", max_length=GUEST_NAME_MAX,
                            error_messages={"required": "Enter the guest's name",
                                            "max_length": f"Name must be {GUEST_NAME_MAX} "

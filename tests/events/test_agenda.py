@@ -431,7 +431,8 @@ def test_the_agenda_page(client, sig, chair, member, meeting, clock):
     # Minutes of the last meeting link the previous meeting; the action log lists actions.
     assert (f'href="{earlier.get_absolute_url()}">Winter meeting, Wednesday 2 December 2026'
             in page)
-    assert f"{action.reference}</th>" in page
+    action_url = reverse("events:action_detail", kwargs={"pk": action.pk})
+    assert f'<a href="{action_url}">{action.reference}<span' in page
     assert "Circulate the sedation audit" in page and "Smith, Jo &quot;JJ&quot;" in page
     assert "Monday 1 February 2027" in page
     assert "Manage the agenda" not in page  # members do not manage it

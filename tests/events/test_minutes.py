@@ -434,7 +434,8 @@ def test_actions_agreed_at_each_item_are_listed(client, meeting, chair, after):
     client.force_login(chair)
     page = text_of(client.get(minutes_url(meeting)))
     assert "Actions agreed at item 3" in page
-    assert f"<td class=\"nhsuk-table__cell\">A{action.pk}</td>" in page
+    action_url = reverse("events:action_detail", kwargs={"pk": action.pk})
+    assert f'<a href="{action_url}">A{action.pk}<span' in page
     assert "Circulate the MRI protocol" in page and "Monday 1 February 2027" in page
     assert "Other actions agreed at this meeting" in page and "Book a room" in page
     assert Action.objects.count() == 2

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from .models import ICB, Group, Membership, Network, Person, StaffGroup, Trust
+from .models import ICB, Group, GroupTarget, Membership, Network, Person, StaffGroup, Trust
 
 
 @admin.register(Person)
@@ -34,17 +34,24 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = ["decided_by", "decided_at"]
 
 
+class GroupTargetInline(admin.TabularInline):
+    model = GroupTarget
+    extra = 0
+
+
 @admin.register(Group)
 class GroupAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "parent", "slug"]
-    list_filter = ["kind"]
+    list_display = ["name", "kind", "parent", "slug", "status", "places", "signup_closes"]
+    list_filter = ["kind", "status"]
+    inlines = [GroupTargetInline]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["person", "group", "role", "status", "source", "applied_at", "decided_at"]
+    list_display = ["person", "group", "role", "status", "source", "applied_at", "decided_at",
+                    "offer_expires_at"]
     list_filter = ["group", "role", "status", "source"]
     search_fields = ["person__email", "person__full_name"]
     autocomplete_fields = ["person"]

@@ -42,6 +42,20 @@ def upcoming_meetings(*, group: Group, now: datetime) -> QuerySet[Meeting]:
     )
 
 
+def past_meetings(*, group: Group, now: datetime, limit: int = 12) -> list[Meeting]:
+    """The group's last ``limit`` meetings that have ended by ``now``, newest first.
+
+    Cancelled ones are left out. Each has ``minutes`` loaded (or raises
+    ``Minutes.DoesNotExist`` on access: use ``getattr(m, "minutes", None)``).
+    One query.
+    """
+    return list(
+        Meeting.objects.filter(group=group, status=Meeting.Status.SCHEDULED, end__lt=now)
+        .select_related("group", "minutes")
+        .order_by("-start")[:limit]
+    )
+
+
 def meetings_for_chair(*, group: Group) -> QuerySet[Meeting]:
     """Every meeting of ``group``, newest start first, with answer counts (one query).
 

@@ -57,6 +57,8 @@ def group_detail(request, slug):
         "member_count": sum(t.count for t in by_trust),
         "show_member_names": is_member or is_chair,
         "upcoming": list(selectors.upcoming_meetings(group=group, now=timezone.now())),
+        "past": (selectors.past_meetings(group=group, now=timezone.now())
+                 if is_member or is_chair else []),
         "task_and_finish": list(selectors.task_and_finish_groups(group=group)),
         "feed": feed_links(reverse("events:group_feed", kwargs={"slug": group.slug})),
     }

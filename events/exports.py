@@ -173,9 +173,20 @@ def minutes_document(*, meeting: Meeting, minutes: Minutes, version=None) -> Min
     )
 
 
+class PdfUnavailable(RuntimeError):
+    """WeasyPrint cannot run here (it is missing, or the Pango library it loads is)."""
+
+
 def _pdf(template: str, context: dict) -> bytes:
-    """Render ``template`` to HTML and that to PDF bytes with WeasyPrint."""
-    from weasyprint import HTML  # Pango is needed only here
+    """Render ``template`` to HTML and that to PDF bytes with WeasyPrint.
+
+    Raises :class:`PdfUnavailable` when WeasyPrint cannot be loaded: it needs
+    the Pango library (Debian: libpangoft2-1.0-0), which a server may lack.
+    """
+    try:
+        from weasyprint import HTML  # Pango is needed only here
+    except (ImportError, OSError) as exc:
+        raise PdfUnavailable(str(exc)) from exc
 
     html = render_to_string(template, context)
     return HTML(string=html).write_pdf()

@@ -15,9 +15,12 @@ and marked ``Cache-Control: private, no-store``.
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from . import actions, exports, selectors
@@ -25,6 +28,8 @@ from .ical import group_label
 from .models import Minutes
 from .permissions import can_view_agenda, can_view_meeting, can_view_minutes
 from .views_actions import get_group_for_action_log, log_filters
+
+logger = logging.getLogger(__name__)
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -38,6 +43,17 @@ def _download(content: bytes | str, *, content_type: str, filename: str) -> Http
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _pdf_download(request, make_pdf, *, filename: str) -> HttpResponse:
+    """``make_pdf()`` as a PDF download, or a 503 page saying PDFs are unavailable here
+    (WeasyPrint could not load Pango) and that the page itself can still be printed."""
+    try:
+        content = make_pdf()
+    except exports.PdfUnavailable:
+        logger.exception("PDF export unavailable: WeasyPrint could not be loaded")
+        return render(request, "events/exports/pdf_unavailable.html", status=503)
+    return _download(content, content_type=PDF, filename=filename)
 
 
 def _minutes_for(user, pk: int) -> Minutes:
@@ -68,7 +84,7 @@ def minutes_pdf(request, pk):
     document = exports.minutes_document(meeting=minutes.meeting, minutes=minutes)
     filename = exports.export_filename(minutes.meeting.group, "minutes",
                                        exports.meeting_day(minutes.meeting), "pdf")
-    return _download(exports.minutes_pdf(document), content_type=PDF, filename=filename)
+    return _pdf_download(request, lambda: exports.minutes_pdf(document), filename=filename)
 
 
 @login_required
@@ -92,8 +108,8 @@ def agenda_pdf(request, pk):
         raise PermissionDenied("Only members of the group can see its agendas.")
     filename = exports.export_filename(meeting.group, "agenda", exports.meeting_day(meeting),
                                        "pdf")
-    return _download(exports.agenda_pack_pdf(meeting=meeting), content_type=PDF,
-                     filename=filename)
+    return _pdf_download(request, lambda: exports.agenda_pack_pdf(meeting=meeting),
+                         filename=filename)
 
 
 def _filtered_log(request, slug):

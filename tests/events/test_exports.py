@@ -420,3 +420,23 @@ def test_export_filename():
     assert exports.defuse("=1+1") == "'=1+1" and exports.defuse("+44") == "'+44"
     assert exports.defuse("-") == "'-" and exports.defuse("@x") == "'@x"
     assert exports.defuse("Plain") == "Plain" and exports.defuse("") == ""
+
+
+def test_without_weasyprint_the_pdf_links_say_so_instead_of_failing(
+    client, monkeypatch, caplog
+):
+    """A server without Pango (so without WeasyPrint) gives a clear 503 page, not a 500."""
+    import sys
+
+    from tests.factories import MeetingFactory, MembershipFactory, SIGFactory
+
+    sig = SIGFactory()
+    member = MembershipFactory(group=sig).person
+    meeting = MeetingFactory(group=sig)
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import now raises ImportError
+    client.force_login(member)
+    response = client.get(reverse("events:agenda_pdf", kwargs={"pk": meeting.pk}))
+    assert response.status_code == 503
+    assert "PDF downloads are not available" in response.content.decode()
+    assert response["Content-Type"].startswith("text/html")
+    assert "WeasyPrint could not be loaded" in caplog.text

@@ -48,16 +48,19 @@ def get_meeting_for_manager(user, pk: int) -> Meeting:
     return meeting
 
 
-def get_sig_for_manager(user, slug: str) -> Group:
-    """The SIG ``slug`` for its chair's page and meeting scheduling.
+def get_group_for_meetings_manager(user, slug: str) -> Group:
+    """The group ``slug`` for its meetings page and scheduling.
 
-    Raises Http404 if there is no such SIG, including for a task-and-finish
-    group (it has no members to invite until volunteering for it opens), and
-    PermissionDenied (403) if ``user`` is not one of the SIG's chairs.
+    A SIG's chairs (and deputies) manage its meetings; a task-and-finish
+    group's leads, and its SIG's chairs, manage that group's meetings.
+    Raises Http404 if there is no such group, PermissionDenied (403) if
+    ``user`` manages neither.
     """
-    group = get_object_or_404(Group, slug=slug, kind=Group.Kind.SIG)
+    group = get_object_or_404(Group.objects.select_related("parent"), slug=slug)
     if not can_manage_group(user, group):
-        raise PermissionDenied("Only the group's chairs can do this.")
+        raise PermissionDenied(
+            "Only the group's chairs can do this." if group.is_sig
+            else "Only the group's leads and its SIG's chairs can do this.")
     return group
 
 

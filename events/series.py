@@ -296,15 +296,13 @@ def series_schedule(
     one transaction: if any occurrence is refused, nothing is created and
     nothing is sent. Permission (a chair of ``group``) is the caller's to check.
 
-    Raises ValidationError without a field: ``group`` is not a SIG, or an
+    Raises ValidationError without a field: ``group`` cannot meet (a finished
+    task-and-finish group), or an
     occurrence was refused by ``meeting_schedule`` (the message names its
     date, e.g. "Tuesday 9 February 2027: The meeting must start in the
     future.").
     """
-    if not group.is_sig:
-        raise ValidationError(
-            "Meetings can only be scheduled for a SIG. Task-and-finish groups have no "
-            "members to invite yet.", code="not_a_sig")
+    services.group_check_can_meet(group)
     if not 1 <= len(plan.occurrences) <= MAX_OCCURRENCES:
         raise ValidationError(f"A series has 1 to {MAX_OCCURRENCES} meetings.")
     series = MeetingSeries.objects.create(

@@ -162,6 +162,24 @@ def _active_people(group: Group):
     ).distinct()
 
 
+# Task-and-finish groups that have ended hold no more meetings.
+_FINISHED = (Group.Status.COMPLETED, Group.Status.CLOSED_EARLY)
+
+
+def group_check_can_meet(group: Group) -> None:
+    """Refuse to schedule for a group that cannot meet.
+
+    A SIG always can. A task-and-finish group can from its proposal until it
+    is completed or closed early: its meetings invite its leads and
+    participants (active memberships), exactly as a SIG's invite its members.
+    Raises ValidationError (no field, code ``group_finished``) otherwise.
+    """
+    if not group.is_sig and group.status in _FINISHED:
+        raise ValidationError(
+            f"{group.name} has {group.get_status_display().lower()}, so it has no more "
+            "meetings.", code="group_finished")
+
+
 @transaction.atomic
 def meeting_schedule(
     *,
@@ -192,13 +210,9 @@ def meeting_schedule(
     ``title``, ``in_person_places``...) with messages for the chair (among
     them: ``start`` in the past or more than 2 years ahead; places below 1 or
     without a venue); a ValidationError without a
-    field if ``group`` is not a SIG (task-and-finish groups have no members
-    to invite until volunteering for them opens).
+    field if ``group`` cannot meet (:func:`group_check_can_meet`).
     """
-    if not group.is_sig:
-        raise ValidationError(
-            "Meetings can only be scheduled for a SIG. Task-and-finish groups have no "
-            "members to invite yet.", code="not_a_sig")
+    group_check_can_meet(group)
     now = timezone.now()
     meeting = Meeting(
         group=group, created_by=scheduled_by, created_at=now, updated_at=now, sequence=0,

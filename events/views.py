@@ -26,7 +26,11 @@ from .feeds import calendar_response, feed_links
 from .forms import MeetingForm, ResponseForm
 from .ical import feed_calendar, group_label
 from .models import Invitation
-from .permissions import get_meeting_for_manager, get_meeting_for_viewer, get_sig_for_manager
+from .permissions import (
+    get_group_for_meetings_manager,
+    get_meeting_for_manager,
+    get_meeting_for_viewer,
+)
 
 
 def group_detail(request, slug):
@@ -40,11 +44,18 @@ def group_detail(request, slug):
     (volunteering, leads, places).
     """
     group = selectors.group_for_page(slug=slug)
-    if not group.is_sig:  # task-and-finish groups: the members app owns their page
-        return task_and_finish_detail(request, slug)
     membership = member_selectors.current_membership_for(person=request.user, group=group)
     is_member = bool(membership and membership.status == membership.Status.ACTIVE)
     is_chair = can_manage_group(request.user, group)
+    now = timezone.now()
+    meetings = {
+        "upcoming": list(selectors.upcoming_meetings(group=group, now=now)),
+        "past": selectors.past_meetings(group=group, now=now) if is_member or is_chair else [],
+        "is_member": is_member,
+        "is_chair": is_chair,
+    }
+    if not group.is_sig:  # task-and-finish groups: the members app owns their page
+        return task_and_finish_detail(request, slug, extra_context=meetings)
     by_trust = member_selectors.members_by_trust(group=group)
     context = {
         "group": group,
@@ -56,9 +67,7 @@ def group_detail(request, slug):
         "members_by_trust": by_trust,
         "member_count": sum(t.count for t in by_trust),
         "show_member_names": is_member or is_chair,
-        "upcoming": list(selectors.upcoming_meetings(group=group, now=timezone.now())),
-        "past": (selectors.past_meetings(group=group, now=timezone.now())
-                 if is_member or is_chair else []),
+        **meetings,
         "task_and_finish": list(selectors.task_and_finish_groups(group=group)),
         "feed": feed_links(reverse("events:group_feed", kwargs={"slug": group.slug})),
     }
@@ -83,9 +92,12 @@ def _chair_page(request, group, form: MeetingForm):
 @login_required
 def chair_dashboard(request, slug):
     """The chair's page: pending applications to decide, a form to schedule a meeting,
-    and the group's meetings with links to change or cancel them. Chairs only (403);
-    SIGs only (404 for a task-and-finish group, which has no members to invite yet)."""
-    group = get_sig_for_manager(request.user, slug)
+    and the group's meetings with links to change or cancel them. Chairs only (403).
+
+    For a task-and-finish group it is the group's meetings page, for its leads
+    and its SIG's chairs: the same scheduling and meetings, without
+    applications (volunteers are decided on the lead's page)."""
+    group = get_group_for_meetings_manager(request.user, slug)
     return _chair_page(request, group, MeetingForm())
 
 
@@ -93,7 +105,7 @@ def chair_dashboard(request, slug):
 @require_http_methods(["GET", "POST"])
 def meeting_schedule(request, slug):
     """POST the schedule form: invite every active member. Errors re-show the chair's page."""
-    group = get_sig_for_manager(request.user, slug)
+    group = get_group_for_meetings_manager(request.user, slug)
     if request.method == "GET":
         return redirect(reverse("events:chair_dashboard", kwargs={"slug": slug}) + "#schedule")
     form = MeetingForm(request.POST)
@@ -360,7 +372,7 @@ def series_schedule(request, slug):
     from .forms_series import SeriesForm
     from .series import series_schedule as schedule_series
 
-    group = get_sig_for_manager(request.user, slug)
+    group = get_group_for_meetings_manager(request.user, slug)
     if request.method == "GET":
         return _series_page(request, group, SeriesForm())
     form = SeriesForm(request.POST)

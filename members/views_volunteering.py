@@ -68,8 +68,12 @@ def get_involved(request):
     })
 
 
-def task_and_finish_detail(request, slug):
+def task_and_finish_detail(request, slug, *, extra_context: dict | None = None):
     """A task-and-finish group's page (``events:group_detail`` hands non-SIG groups here).
+
+    ``extra_context`` is added to the template's context: ``events`` passes the
+    group's meetings (``upcoming``, ``past``) this way, since members never
+    imports events.
 
     Public: aim, deliverables, time commitment, dates, places left, leads,
     status (outcome or reason when finished), and the visitor's own state
@@ -92,6 +96,7 @@ def task_and_finish_detail(request, slug):
         "closed_reason": volunteering.signup_closed_reason(group),
         "form": (VolunteerForm(person=request.user)
                  if request.user.is_authenticated and membership is None else None),
+        **(extra_context or {}),
     })
 
 

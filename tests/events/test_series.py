@@ -363,16 +363,19 @@ def test_signed_out_people_are_sent_to_sign_in(client, sig, url):
     assert response["Location"].startswith(reverse("account_login") + "?next=")
 
 
-def test_task_and_finish_groups_have_no_series(client, sig, chair, clock):
+def test_finished_task_and_finish_groups_have_no_series(client, sig, chair, clock):
+    """A task-and-finish group's SIG chair may plan its series; once it is closed, none."""
     task_group = TaskAndFinishFactory(parent=sig, name="NAI documentation", slug="nai-doc")
     client.force_login(chair)
     url = reverse("events:series_schedule", kwargs={"slug": task_group.slug})
-    assert client.get(url).status_code == 404
-    assert client.post(url, {**series_data(), "confirm": "1"}).status_code == 404
+    assert client.get(url).status_code == 200
+    task_group.status = task_group.Status.CLOSED_EARLY
+    task_group.close_reason = "Merged into the NAI pathway group"
+    task_group.save()
     first = date(2027, 2, 1)
     plan = plan_series(SECOND_TUESDAY, first=first, until=until_for_months(first, 2),
                        start_time=time(14), end_time=time(15))
-    with pytest.raises(ValidationError, match="only be scheduled for a SIG"):
+    with pytest.raises(ValidationError, match="has closed early, so it has no more meetings"):
         series_schedule(group=task_group, scheduled_by=chair, plan=plan, title="T",
                         teams_url=TEAMS)
     assert not Meeting.objects.exists() and not MeetingSeries.objects.exists()

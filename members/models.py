@@ -420,3 +420,15 @@ class GroupTarget(models.Model):
         if self.kind == self.Kind.EACH_ICB:
             return f"At least {self.minimum} from each ICB"
         return f"At least {self.minimum} from {self.staff_group}"
+
+
+# The outbox, suppressions, delivery events, notice preferences and digests
+# (issue 6) live in members.mail.models; importing them here registers them
+# with the members app.
+from .mail.models import (  # noqa: E402, F401
+    DeliveryEvent,
+    DigestItem,
+    NoticePreference,
+    OutboxMessage,
+    Suppression,
+)

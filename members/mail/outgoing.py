@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
-from functools import partial
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, mailers
-from django.db import transaction
-from django.tasks import task
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
@@ -114,22 +111,29 @@ def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
     return message
 
 
-@task(priority=0)
-def deliver_email(message: dict) -> None:
-    """Task: send one rendered message (the dict from :meth:`OutgoingEmail.as_json`).
+def queue_email(
+    email: OutgoingEmail,
+    *,
+    kind: str = "other",
+    key: str | None = None,
+    group=None,
+    priority: int | None = None,
+):
+    """Write ``email`` to the outbox now and have the worker send it after commit.
 
-    Raises whatever the mail backend raises (e.g. ``smtplib.SMTPException``),
-    which the task framework records as the task's failure.
+    Args:
+        email: the rendered message (one recipient).
+        kind: an ``OutboxMessage.Kind`` value (``"invitation"``, ``"notice"``...),
+            for the office's outbox page and for priorities.
+        key: makes re-sending harmless: if a message with this key is already in
+            the outbox, nothing new is queued and that row is returned. Invitations
+            use ``itip:<kind>:<UID>:<SEQUENCE>:<recipient>``.
+        group: the SIG or group the message is about (for filtering), or None.
+        priority: higher is sent first; default by kind (sign-in codes highest).
+
+    Returns the :class:`~members.mail.models.OutboxMessage` row. The row is part
+    of the caller's transaction: if that rolls back, nothing is queued or sent.
     """
-    email = OutgoingEmail(**message)
-    mailers.default.send_messages([build_message(email)])
-    logger.info("Sent %r to %s", email.subject, email.to)
+    from . import outbox
 
-
-def queue_email(email: OutgoingEmail) -> None:
-    """Enqueue ``email`` for sending once the current transaction commits.
-
-    Outside a transaction it is enqueued at once. Nothing is sent if the
-    transaction rolls back, so a failed change never mails anyone.
-    """
-    transaction.on_commit(partial(deliver_email.enqueue, email.as_json()))
+    return outbox.outbox_add(email, kind=kind, key=key, group=group, priority=priority)

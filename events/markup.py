@@ -1,44 +1,52 @@
 """Markdown for minutes and agenda notes, rendered to sanitised HTML.
 
-Minutes are written in Markdown (Python-Markdown) and the HTML it produces
-is cleaned with nh3 (the Rust ammonia sanitiser): only the tags below
-survive, links keep only http, https and mailto URLs, and every ``on*``
-attribute, ``style`` and ``<script>`` is removed. Raw HTML typed into the
-Markdown is escaped before conversion, so it shows as text.
+Minutes are written in Markdown (Python-Markdown) with its raw-HTML
+processors switched off, so HTML typed into the text is shown as text (and
+code spans, link titles and ``<https://...>`` autolinks work as Markdown
+says). The HTML Markdown produces is then cleaned with nh3 (the Rust ammonia
+sanitiser) as a second guard: only the tags below survive, links keep only
+http, https and mailto URLs, and every ``on*`` attribute, ``style`` and
+``<script>`` is removed.
 """
 
 from __future__ import annotations
 
+import re
+
 import markdown
 import nh3
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote",
-    "h3", "h4", "h5", "h6", "a", "code", "pre", "table", "thead", "tbody", "tr", "th", "td",
+    "h4", "h5", "h6", "a", "code", "pre", "table", "thead", "tbody", "tr", "th", "td",
     "hr",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"scope"}, "td": set()}
 URL_SCHEMES = {"http", "https", "mailto"}
+# Headings in minutes sit under the page's h1 (the meeting), h2 (sections) and
+# h3 (agenda items): a "# Heading" in the text becomes h4, "##" h5, the rest h6.
+_HEADING = re.compile(r"<(/?)h([1-6])>")
 
 
-def render_markdown(text: str) -> SafeString:
+def _shift_heading(match: re.Match) -> str:
+    return f"<{match.group(1)}h{min(6, int(match.group(2)) + 3)}>"
+
+
+def render_markdown(text: str | None) -> SafeString:
     """Markdown ``text`` -> HTML safe to put in a page, an email or a PDF.
 
-    Headings in the text are shifted down to h3 at most (the page owns h1
-    and h2). Links open in the same tab and get ``rel="noopener noreferrer"``.
-    Returns an empty string for empty text. Never raises on odd input.
+    Raw HTML in ``text`` is escaped (shown as typed); headings are shifted to
+    h4-h6; links get ``rel="noopener noreferrer"`` and lose any URL that is
+    not http, https or mailto. Returns an empty string for empty text or
+    None. Never raises on odd input.
     """
     if not text or not text.strip():
         return mark_safe("")  # noqa: S308 - empty
-    html = markdown.markdown(
-        escape(text).replace("&gt;", ">"),  # keep "> quote" Markdown, escape all tags
-        extensions=["sane_lists", "tables"],
-        output_format="html",
-    )
-    for level in (2, 1):
-        html = html.replace(f"<h{level}>", "<h3>").replace(f"</h{level}>", "</h3>")
+    md = markdown.Markdown(extensions=["sane_lists", "tables"], output_format="html")
+    md.preprocessors.deregister("html_block")  # raw HTML blocks -> text
+    md.inlinePatterns.deregister("html")  # inline raw HTML -> text
+    html = _HEADING.sub(_shift_heading, md.convert(text))
     cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

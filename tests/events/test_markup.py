@@ -56,7 +56,7 @@ def test_ordinary_formatting_survives():
     html = str(render_markdown(
         "# Agreed\n\n**Bold** and *italic*.\n\n- one\n- two\n\n> quoted\n\n"
         "[protocol](https://example.nhs.uk/p?a=1&b=2) and [mail](mailto:x@nhs.net)"))
-    assert "<h3>Agreed</h3>" in html  # h1 shifted down: the page owns h1 and h2
+    assert "<h4>Agreed</h4>" in html  # shifted down: the page owns h1-h3 (items are h3)
     assert "<strong>Bold</strong>" in html and "<em>italic</em>" in html
     assert "<li>one</li>" in html and "<blockquote>" in html
     assert ('<a href="https://example.nhs.uk/p?a=1&amp;b=2" rel="noopener noreferrer">'
@@ -67,3 +67,14 @@ def test_ordinary_formatting_survives():
 @pytest.mark.parametrize("text", ["", "   ", "\n\n", None])
 def test_empty_text_renders_nothing(text):
     assert render_markdown(text) == ""
+
+
+def test_code_link_titles_and_autolinks_render_as_markdown_says():
+    """Found by the newcomer test: escaping before Markdown broke these."""
+    html = str(render_markdown(
+        "Use `<b>` and `it's` and `a&b`.\n\n"
+        '[NICE guidance](https://www.nice.org.uk "NICE site") or <https://www.nhs.uk/x>'))
+    assert "<code>&lt;b&gt;</code>" in html and "<code>it's</code>" in html
+    assert "<code>a&amp;b</code>" in html
+    assert '<a href="https://www.nice.org.uk" title="NICE site"' in html
+    assert '<a href="https://www.nhs.uk/x" rel="noopener noreferrer">' in html

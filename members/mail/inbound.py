@@ -13,12 +13,16 @@ it has (:func:`detect_kind`) and hands it on:
   R3) is a calendar reply: each distinct part goes to the receivers of
   ``members.signals.calendar_reply_received`` (events connects one), and
   their outcomes come back in the :class:`InboundResult`;
-* anything else is "not a calendar reply", for now. Non-delivery reports
-  (``multipart/report; report-type=delivery-status``, RFC 3464) will be a
-  kind of their own, detected before calendar parts, with a handler of their
-  own; attached messages (``message/rfc822``, as in a bounce or a forward)
-  are never searched for calendar parts, so a bounced invitation is never
-  taken for a reply.
+* a non-delivery report (RFC 3464 ``multipart/report;
+  report-type=delivery-status``, or the plain-text "Undeliverable:" form
+  Exchange/NHSmail and others send) is detected first, before calendar
+  parts, and handed to :mod:`members.mail.bounces`: a permanent failure
+  (``Status: 5.x.x``) suppresses the final recipient, a delay (``4.x.x``)
+  does not; the same report twice changes nothing more (keyed by its
+  Message-ID);
+* anything else is "not a calendar reply". Attached messages
+  (``message/rfc822``, as in a bounce or a forward) are never searched for
+  calendar parts, so a bounced invitation is never taken for a reply.
 
 Nothing here raises for bad input: an unreadable message is an
 :class:`InboundResult` of kind ``UNREADABLE``. (A handler that fails for
@@ -54,6 +58,7 @@ class InboundKind(StrEnum):
     """What an inbound message turned out to be."""
 
     CALENDAR = "calendar reply"
+    DELIVERY_REPORT = "delivery report"
     OTHER = "not a calendar reply"
     UNREADABLE = "unreadable"
 
@@ -162,11 +167,30 @@ def _header(message, name: str) -> str:
 
 
 def detect_kind(message: EmailMessage) -> InboundKind:
-    """``CALENDAR`` if the message has a calendar part of its own, else ``OTHER``.
+    """``DELIVERY_REPORT`` for a non-delivery report (checked first, see
+    :func:`members.mail.bounces.is_delivery_report`), ``CALENDAR`` if the
+    message has a calendar part of its own, else ``OTHER``."""
+    from .bounces import is_delivery_report
 
-    (Issue 6 adds ``DELIVERY_REPORT`` here, checked first.)
-    """
+    if is_delivery_report(message):
+        return InboundKind.DELIVERY_REPORT
     return InboundKind.CALENDAR if calendar_parts(message) else InboundKind.OTHER
+
+
+def _handle_delivery_report(message: EmailMessage, raw: bytes,
+                            message_id: str) -> InboundResult:
+    from .bounces import parse_delivery_report, record_delivery_report
+
+    try:
+        report = parse_delivery_report(message, raw)
+    except (ValueError, TypeError, IndexError, LookupError, AttributeError) as exc:
+        return InboundResult(InboundKind.UNREADABLE, detail=f"cannot read the report: {exc}",
+                             message_id=message_id)
+    outcomes = record_delivery_report(report)
+    if not outcomes:
+        return InboundResult(InboundKind.DELIVERY_REPORT, detail="no recipient could be read",
+                             message_id=message_id)
+    return InboundResult(InboundKind.DELIVERY_REPORT, outcomes, message_id=message_id)
 
 
 def _handle_calendar(message: EmailMessage, message_id: str) -> InboundResult:
@@ -209,8 +233,10 @@ def ingest_message(raw: bytes) -> InboundResult:
     Returns:
         an :class:`InboundResult`: ``CALENDAR`` with the outcome of each
         calendar part (e.g. an answer recorded, or a reply ignored and why),
-        ``OTHER`` ("not a calendar reply"), or ``UNREADABLE``. Each result is
-        logged at INFO.
+        ``DELIVERY_REPORT`` with one :class:`members.mail.bounces.EventOutcome`
+        per recipient of a non-delivery report (suppressed, already handled,
+        or a delay that suppresses nothing), ``OTHER`` ("not a calendar
+        reply"), or ``UNREADABLE``. Each result is logged at INFO.
 
     Never raises for bad input. Exceptions from a handler that are not about
     the input (a database error) propagate to the caller.
@@ -227,7 +253,9 @@ def ingest_message(raw: bytes) -> InboundResult:
         return result
     message_id = _header(message, "Message-ID")
     kind = detect_kind(message)
-    if kind == InboundKind.CALENDAR:
+    if kind == InboundKind.DELIVERY_REPORT:
+        result = _handle_delivery_report(message, raw, message_id)
+    elif kind == InboundKind.CALENDAR:
         result = _handle_calendar(message, message_id)
     else:
         result = InboundResult(kind, message_id=message_id)

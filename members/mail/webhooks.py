@@ -13,16 +13,24 @@ Only mail sent to an address routed to Postmark arrives this way: replies go
 to the ORGANIZER, so this suits a deployment whose ORGANIZER address is on
 its own domain. With the NHSmail mailbox as ORGANIZER, replies stay in the
 mailbox and are read with ``manage.py ingest_mail``.
+
+Delivery events (bounces, complaints, rejections) arrive on anymail's
+tracking webhook, ``/anymail/postmark/tracking/`` for Postmark, behind the
+same basic auth; :func:`members.mail.bounces.handle_tracking_event` receives
+them (connected here) and suppresses the address. Give Postmark the URL
+``https://user:password@<host>/anymail/postmark/tracking/`` for its Bounce
+and Spam Complaint webhooks.
 """
 
 from __future__ import annotations
 
 import logging
 
-from anymail.signals import inbound
+from anymail.signals import inbound, tracking
 from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
 
+from .bounces import handle_tracking_event
 from .inbound import ingest_message
 
 logger = logging.getLogger(__name__)
@@ -63,3 +71,7 @@ def handle_inbound_webhook(sender, event, esp_name, **kwargs) -> None:
                          event.event_id)
         return
     logger.info("%s inbound webhook %s: %s", esp_name, event.event_id, result)
+
+
+# Bounces and complaints: see members.mail.bounces (idempotent by ESP event id).
+tracking.connect(handle_tracking_event, dispatch_uid="members.mail.tracking_webhook")

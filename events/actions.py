@@ -40,6 +40,7 @@ from members.mail import queue_email, render_email
 from members.models import Group, Membership, Person
 from members.permissions import can_manage_group
 
+from . import selectors
 from .ical import group_label
 from .models import Action, ActionUpdate, AgendaItem, Meeting
 from .timeutil import format_date, to_london
@@ -229,7 +230,9 @@ def action_create(*, meeting: Meeting, agenda_item: AgendaItem | None = None,
 
     Raises:
         ValidationError: keyed by ``description``, ``owner``, ``due_date`` or
-            ``agenda_item``, with messages for the form; nothing is saved or sent.
+            ``agenda_item``, with messages for the form; without a field if the
+            meeting was cancelled or its minutes are approved (locked). Nothing
+            is saved or sent.
 
     The owner is emailed "Action for you: ..." with the description, the due
     date (e.g. "Wednesday 31 March 2027"), the meeting and links to the action
@@ -240,6 +243,10 @@ def action_create(*, meeting: Meeting, agenda_item: AgendaItem | None = None,
     if meeting.is_cancelled:
         raise ValidationError("This meeting was cancelled, so no actions can be recorded "
                               "against it.")
+    if selectors.minutes_locked(meeting=meeting):
+        raise ValidationError(
+            "The minutes of this meeting are approved, so no more actions can be recorded "
+            "against it. Record the action at a later meeting.", code="minutes_locked")
     _check_description(description, errors)
     _check_owner(owner, meeting.group, errors)
     if agenda_item is not None and (agenda_item.meeting_id != meeting.pk

@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from members.models import Membership, Person
 
+from . import selectors
 from .ical import LONDON
 from .models import Attendance, Invitation, Meeting
 from .timeutil import format_date, to_london
@@ -168,7 +169,20 @@ def attendance_is_open(meeting: Meeting, *, now: datetime | None = None) -> bool
     return not meeting.is_cancelled and now >= attendance_opens_at(meeting)
 
 
+LOCKED_MESSAGE = (
+    "The minutes of this meeting are approved, so its attendance is locked. To correct "
+    "it, amend the minutes: a change to approved minutes is a new version with a reason.")
+
+
+def attendance_is_locked(meeting: Meeting) -> bool:
+    """True once the meeting's minutes are approved or published: the attendance is part
+    of them, and approved minutes are locked. One query."""
+    return selectors.minutes_locked(meeting=meeting)
+
+
 def _check_open(meeting: Meeting) -> None:
+    if attendance_is_locked(meeting):
+        raise ValidationError(LOCKED_MESSAGE, code="locked")
     if meeting.is_cancelled:
         raise ValidationError("This meeting was cancelled, so it has no attendance to record.",
                               code="cancelled")
@@ -323,6 +337,8 @@ def guest_remove(*, meeting: Meeting, guest_id: int, by: Person | None) -> None:
     meeting was cancelled.
     """
     meeting = _lock(meeting)
+    if attendance_is_locked(meeting):
+        raise ValidationError(LOCKED_MESSAGE, code="locked")
     if meeting.is_cancelled:
         raise ValidationError("This meeting was cancelled, so it has no attendance to record.",
                               code="cancelled")

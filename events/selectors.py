@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from members.models import Group, Membership, Person
 
 from .ical import CANCELLED_KEPT_FOR
-from .models import Action, AgendaItem, Invitation, Meeting, Paper, PaperVersion
+from .models import Action, AgendaItem, Invitation, Meeting, Minutes, Paper, PaperVersion
 
 # How far back a personal or group feed reaches (older meetings drop out).
 FEED_HISTORY = timedelta(days=365)
@@ -267,6 +267,15 @@ def agenda_rows(*, meeting: Meeting) -> list[AgendaRow]:
         rows.append(AgendaRow(number=number, item=item, starts=starts, papers=item_papers))
         starts = starts + timedelta(minutes=item.minutes_allowed)
     return rows
+
+
+def minutes_locked(*, meeting: Meeting) -> bool:
+    """True once ``meeting``'s minutes are approved or published (locked). One query.
+
+    Locked minutes take no more attendance changes or new actions; a change to
+    their text is a new version with a reason (``events.minutes.minutes_save``).
+    """
+    return Minutes.objects.filter(meeting=meeting, status__in=Minutes.LOCKED).exists()
 
 
 def previous_meeting(*, meeting: Meeting) -> Meeting | None:

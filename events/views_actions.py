@@ -30,14 +30,15 @@ def meeting_panel_context(request, meeting, *, is_chair: bool, is_over: bool) ->
     The panel is templates/events/actions/_meeting_panel.html:
     ``actions_agreed`` (actions agreed at this meeting, with owner, trust and
     item; one query), ``actions_today`` (the UK date overdue is judged by),
-    ``can_record_action`` (a chair, meeting not cancelled) and
+    ``can_record_action`` (a chair, meeting not cancelled, minutes not approved) and
     ``action_log_url`` (shown to members and chairs).
     """
     show_log = is_chair or actions.can_view_action_log(request.user, meeting.group)
     return {
         "actions_agreed": list(actions.actions_agreed_at(meeting=meeting)),
         "actions_today": actions.london_today(),
-        "can_record_action": is_chair and not meeting.is_cancelled,
+        "can_record_action": (is_chair and not meeting.is_cancelled
+                              and not selectors.minutes_locked(meeting=meeting)),
         "action_log_url": (reverse("events:action_log", kwargs={"slug": meeting.group.slug})
                            if show_log else ""),
     }

@@ -93,6 +93,24 @@ def _readable_minutes(request, pk: int) -> tuple[Meeting, Minutes | None, bool]:
     return meeting, minutes, False
 
 
+def _first_readable_version(request, meeting, minutes, *, is_chair: bool) -> int:
+    """The oldest version number this viewer may open (found by the newcomer test).
+
+    Chairs read every version, drafts included. Members and those invited read
+    the version that was circulated and every later one, never the drafts
+    before it. Anyone else (published minutes opened to the network) reads only
+    the current version: corrections made before publication stay private.
+    """
+    if is_chair:
+        return 1
+    versions = MinutesVersion.objects.filter(minutes=minutes)
+    if can_view_meeting(request.user, meeting):
+        circulated = (versions.filter(created_at__lte=minutes.circulated_at)
+                      .aggregate(n=Max("number"))["n"] if minutes.circulated_at else None)
+        return circulated or 1
+    return versions.aggregate(n=Max("number"))["n"] or 1
+
+
 def _attendance_sections(rows) -> dict:
     return {
         "present": [r for r in rows if not r.is_guest and r.is_present],
@@ -164,21 +182,27 @@ def meeting_minutes(request, pk):
 @login_required
 @require_safe
 def minutes_version(request, pk, number):
-    """One saved version of the minutes (every version is kept and viewable); 404 if none."""
+    """One saved version of the minutes; 404 if none, or if it is older than the viewer
+    may read (drafts before circulation are for chairs only)."""
     meeting, minutes, is_chair = _readable_minutes(request, pk)
     if minutes is None:
         raise Http404("These minutes have not been written yet.")
+    if number < _first_readable_version(request, meeting, minutes, is_chair=is_chair):
+        raise Http404("No such version of these minutes.")
     return _minutes_page(request, meeting, minutes, is_chair=is_chair, number=number)
 
 
 @login_required
 @require_safe
 def minutes_history(request, pk):
-    """Every version of the minutes, newest first: number, author, when, status when
-    saved and the reason given, each linking to the version."""
+    """Every version of the minutes the viewer may read, newest first: number, author,
+    when, status when saved and the reason given, each linking to the version."""
     meeting, minutes, is_chair = _readable_minutes(request, pk)
-    versions = list(MinutesVersion.objects.filter(minutes=minutes).select_related("created_by")
-                    .order_by("-number")) if minutes else []
+    versions = []
+    if minutes is not None:
+        first = _first_readable_version(request, meeting, minutes, is_chair=is_chair)
+        versions = list(MinutesVersion.objects.filter(minutes=minutes, number__gte=first)
+                        .select_related("created_by").order_by("-number"))
     return render(request, "events/minutes/minutes_history.html", {
         "meeting": meeting, "group_label": group_label(meeting.group), "minutes": minutes,
         "tag": status_tag(minutes), "versions": versions, "is_chair": is_chair,
@@ -350,13 +374,15 @@ def minutes_approve_previous(request, pk):
 
 def _attendance_page(request, meeting, *, form=None, guest_form=None, error: str = ""):
     rows = attendance_rows(meeting=meeting)
-    is_open = attendance_is_open(meeting)
+    locked = attendance_services.attendance_is_locked(meeting)
+    is_open = attendance_is_open(meeting) and not locked
     if form is None and is_open:
         form = AttendanceForm(rows=rows)
     return render(request, "events/minutes/attendance.html", {
         "meeting": meeting, "group_label": group_label(meeting.group), "rows": rows,
         "guests": [row for row in rows if row.is_guest],
         "form": form, "guest_form": guest_form or GuestForm(), "is_open": is_open,
+        "locked": locked, "locked_message": attendance_services.LOCKED_MESSAGE,
         "error": error, **_attendance_sections(rows),
     })
 
@@ -374,6 +400,8 @@ def meeting_attendance(request, pk):
     if request.method == "GET":
         return _attendance_page(request, meeting)
     form = AttendanceForm(request.POST, rows=attendance_rows(meeting=meeting))
+    if attendance_services.attendance_is_locked(meeting):
+        return _attendance_page(request, meeting, error=attendance_services.LOCKED_MESSAGE)
     if not attendance_is_open(meeting):
         return _attendance_page(request, meeting, error=(
             "This meeting was cancelled." if meeting.is_cancelled

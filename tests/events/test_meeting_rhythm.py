@@ -274,3 +274,67 @@ def test_members_find_past_meetings_minutes_and_the_action_log_on_the_sig_page(p
     assert reverse("events:action_log", kwargs={"slug": sig.slug}) in page
     public = Client().get(url).content.decode()
     assert "Past meetings and minutes" not in public and minutes_url not in public
+
+
+def test_drafts_before_circulation_stay_with_the_chairs(people, clock):
+    """Members read the circulated version and later ones; the network only the current
+    one; approved minutes lock attendance and take no new actions (found by the newcomer
+    test)."""
+    from events import attendance
+    from events import minutes as minutes_services
+    from events.models import MinutesVersion
+    from tests.factories import MeetingFactory
+
+    sig, chair, jo, amira, ben, outsider = people
+    clock.now = datetime(2027, 3, 3, 9, 0, tzinfo=UTC)
+    meeting = MeetingFactory(group=sig, title="Spring meeting", start=FIRST,
+                             end=FIRST + timedelta(hours=1))
+    for person in (chair, jo):
+        Invitation.objects.create(meeting=meeting, person=person, response="online")
+    clock.now = FIRST + timedelta(hours=2)
+    general = [{"item": None, "title": "Minutes", "text": "Draft with a private remark"}]
+    minutes_services.minutes_save(meeting=meeting, entries=general, by=chair)
+    clock.advance(minutes=10)
+    general[0]["text"] = "Draft, remark removed"
+    minutes_services.minutes_save(meeting=meeting, entries=general, by=chair)
+    clock.advance(minutes=10)
+    minutes = Minutes.objects.get(meeting=meeting)
+    minutes_services.minutes_circulate(minutes=minutes, by=chair)
+    clock.advance(days=3)
+    general[0]["text"] = "Corrected after comments"
+    minutes_services.minutes_save(meeting=meeting, entries=general, by=chair)
+    assert MinutesVersion.objects.filter(minutes=minutes).count() == 3
+
+    def version(client, number):
+        return client.get(reverse("events:minutes_version",
+                                  kwargs={"pk": meeting.pk, "number": number})).status_code
+
+    history = reverse("events:minutes_history", kwargs={"pk": meeting.pk})
+    member = signed_in(jo)
+    assert [version(member, n) for n in (1, 2, 3)] == [404, 200, 200]
+    assert "private remark" not in member.get(history).content.decode()
+    assert [version(signed_in(chair), n) for n in (1, 2, 3)] == [200, 200, 200]
+
+    minutes.refresh_from_db()
+    minutes_services.minutes_approve_by_chair(minutes=minutes, by=chair,
+                                              reason="No meeting until the autumn")
+    minutes.refresh_from_db()
+    minutes_services.minutes_publish(minutes=minutes, by=chair, open_to_network=True)
+    network = signed_in(outsider)
+    assert [version(network, n) for n in (1, 2, 3)] == [404, 404, 200]
+    page = network.get(history).content.decode()
+    assert "Draft, remark removed" not in page and "private remark" not in page
+
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="attendance is locked"):
+        attendance.attendance_record(meeting=meeting, person=jo, status="absent", by=chair)
+    with pytest.raises(ValidationError, match="attendance is locked"):
+        attendance.guest_add(meeting=meeting, name="Late guest", by=chair)
+    assert not meeting.attendance.filter(guest_name="Late guest").exists()
+    from events import actions
+
+    with pytest.raises(ValidationError, match="minutes of this meeting are approved"):
+        actions.action_create(meeting=meeting, description="Too late", owner=jo,
+                              due_date=None, by=chair)
+    assert not Action.objects.exists()

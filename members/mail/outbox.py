@@ -85,3 +85,21 @@ def send_outbox_message(pk: int) -> str:
         row.save(update_fields=["status", "sent_at", "updated_at", "attempts"])
     logger.info("Sent %r to %s", email.subject, email.to)
     return row.status
+
+
+def outbox_requeue(row: OutboxMessage) -> OutboxMessage:
+    """Queue ``row`` again (the network office's "send again"): status queued, attempts 0,
+    error cleared, due now; the worker is given it after the caller's transaction commits.
+
+    The caller decides whether it may be sent again (see
+    ``members.mail.bounces.outbox_send_again``). Its Message-ID and key are kept,
+    so it is the same message, sent once more.
+    """
+    now = timezone.now()
+    row.status = OutboxMessage.Status.QUEUED
+    row.attempts = 0
+    row.last_error = ""
+    row.next_attempt_at = row.updated_at = now
+    row.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", "updated_at"])
+    transaction.on_commit(partial(_enqueue, row.pk, row.priority))
+    return row

@@ -96,8 +96,8 @@ def minutes_status_line(minutes: Minutes) -> str:
     """The footer's words for the minutes' status.
 
     ``"DRAFT: not yet approved"``, ``"DRAFT: circulated for comment on Monday 8
-    March 2027"``, ``"Approved on Wednesday 7 April 2027 at Spring meeting
-    (Wednesday 7 April 2027)"``, ``"Approved on ... by the chair: <reason>"``;
+    March 2027"``, ``"Approved at Spring meeting on Wednesday 7 April 2027"``
+    (the date of that meeting), ``"Approved on ... by the chair: <reason>"``;
     published minutes add ``". Published on ..."``.
     """
     status = minutes.status
@@ -111,7 +111,7 @@ def minutes_status_line(minutes: Minutes) -> str:
         line = f"Approved{on} by the chair: {minutes.approval_reason}"
     elif minutes.approved_at_meeting_id:
         at = minutes.approved_at_meeting
-        line = f"Approved{on} at {at.title} ({format_date(at.start)})"
+        line = f"Approved at {at.title} on {format_date(at.start)}"
     else:
         line = f"Approved{on}"
     if status == Minutes.Status.PUBLISHED and minutes.published_at:
@@ -446,11 +446,12 @@ def minutes_docx(document: MinutesDocument) -> bytes:
 
     doc.add_heading("Actions agreed", level=3)
     if document.actions:
-        _docx_table(doc, ["Ref", "Action", "Owner", "Due"], [
+        _docx_table(doc, ["Ref", "Action", "Owner", "Due", "Status"], [
             [a.reference, a.description,
              f"{a.owner.get_full_name()} ({a.owner.trust.name})" if a.owner.trust_id
              else a.owner.get_full_name(),
-             format_date(a.due_date) if a.due_date else "No due date"]
+             format_date(a.due_date) if a.due_date else "No due date",
+             a.get_status_display() + (f": {a.status_note}" if a.status_note else "")]
             for a in document.actions])
     else:
         doc.add_paragraph("No actions were agreed.")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from members import selectors as member_selectors
+from members import views_mail as member_mail_views
 from members.permissions import can_manage_group
 from members.views_volunteering import task_and_finish_detail
 
@@ -76,7 +77,7 @@ def group_detail(request, slug):
 
 def _chair_page(request, group, form: MeetingForm):
     panels = {}
-    for area in (views_agenda, views_minutes, views_actions):
+    for area in (views_agenda, views_minutes, views_actions, member_mail_views):
         panels.update(area.chair_panel_context(request, group))
     return render(request, "events/chair_dashboard.html", {
         **panels,

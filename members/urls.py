@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_office, views_volunteering
+from . import views, views_mail, views_office, views_volunteering
 
 app_name = "members"
 
@@ -16,6 +16,15 @@ urlpatterns = [
     path("applications/<int:pk>/decide/", views.application_decide, name="application_decide"),
     path("network-office/", views_office.network_office, name="network_office"),
     path("network-office/import/", views_office.import_interest, name="import_interest"),
+    # Mail (issue 6): preferences, one-click unsubscribe, the office's outbox.
+    path("my/notices/", views_mail.notice_preferences, name="notice_preferences"),
+    path("mail/unsubscribe/<str:token>/", views_mail.unsubscribe, name="unsubscribe"),
+    path("network-office/mail/", views_mail.outbox, name="outbox"),
+    path("network-office/mail/<int:pk>/send-again/", views_mail.outbox_send_again_view,
+         name="outbox_send_again"),
+    path("network-office/mail/suppressions/", views_mail.suppressions, name="suppressions"),
+    path("network-office/mail/suppressions/<int:pk>/lift/", views_mail.suppression_lift_view,
+         name="suppression_lift"),
     # Task-and-finish groups: volunteering and the lead's page.
     path("get-involved/", views_volunteering.get_involved, name="get_involved"),
     path("task-and-finish/<slug:slug>/volunteer/", views_volunteering.volunteer,

@@ -559,3 +559,37 @@ def suppression_lift(*, suppression: Suppression, by=None) -> str:
     suppression.delete()
     logger.warning("Suppression of %s (%s) lifted by %s", address, suppression.reason, by)
     return address
+
+
+# Statuses the network office may send again: failed for good, or suppressed
+# (once the suppression has been lifted, e.g. a bounce by mistake).
+SEND_AGAIN_STATUSES = (OutboxMessage.Status.FAILED, OutboxMessage.Status.SUPPRESSED)
+
+
+@transaction.atomic
+def outbox_send_again(*, pk: int, by=None) -> OutboxMessage:
+    """The network office's "send again" for one failed or suppressed outbox message.
+
+    Locks the row, checks it may be sent again, and hands it to
+    ``members.mail.outbox.outbox_requeue`` (queued now, sent after commit).
+
+    Raises ``OutboxMessage.DoesNotExist`` if there is no such row, and
+    ValidationError (nothing changed) if it is not failed or suppressed, or its
+    address is still suppressed (lift the suppression first).
+    """
+    from django.core.exceptions import ValidationError
+
+    from .outbox import outbox_requeue
+
+    row = OutboxMessage.objects.select_for_update().get(pk=pk)
+    if row.status not in SEND_AGAIN_STATUSES:
+        raise ValidationError(
+            f"Only failed or suppressed messages can be sent again: this one is "
+            f"{row.get_status_display().lower()}.", code="not_failed")
+    if is_suppressed(row.to):
+        raise ValidationError(
+            f"{row.to} is suppressed (it bounced or complained): lift the suppression "
+            "before sending to it again.", code="suppressed")
+    outbox_requeue(row)
+    logger.warning("Outbox message %s to %s sent again by %s", row.pk, row.to, by)
+    return row

@@ -1,0 +1,233 @@
+"""Mail pages: notice preferences, one-click unsubscribe, and the network office's outbox.
+
+* ``/my/notices/``: the signed-in person chooses, per group, notices as they
+  happen, in a weekly digest, or not at all.
+* ``/mail/unsubscribe/<token>/``: the link in every notice's
+  ``List-Unsubscribe`` header (RFC 8058). GET shows a confirmation page
+  (mail scanners fetch links and must not unsubscribe anyone); POST of
+  ``List-Unsubscribe=One-Click`` unsubscribes with no sign-in and no CSRF
+  token (the signed token is the proof). A forged or altered link gets a
+  400 page saying so.
+* ``/network-office/mail/``: the outbox with filters, each failed message's
+  error and "send again"; ``/network-office/mail/suppressions/``: addresses
+  not sent to, and "lift". Network office only.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from .mail.bounces import (
+    SEND_AGAIN_STATUSES,
+    outbox_send_again,
+    suppression_lift,
+    unreachable_members,
+)
+from .mail.models import NoticePreference, OutboxMessage, Suppression
+from .mail.notices import (
+    notice_preference_set,
+    preferences_for,
+    unsubscribe_apply,
+    unsubscribe_targets,
+)
+from .mail.unsubscribe import ONE_CLICK_BODY, UnsubscribeLinkError, unsubscribe_read
+from .models import Group
+from .views_office import network_office_required
+
+OUTBOX_PAGE_SIZE = 50
+SUPPRESSIONS_PAGE_SIZE = 100
+MODE_CHOICES = NoticePreference.Mode.choices
+
+
+# --- The chair's page panel ---------------------------------------------------------
+
+
+def chair_panel_context(request, group) -> dict:
+    """Extra context for the chair's page (``events.views._chair_page``): members email
+    cannot reach. The panel is templates/members/mail/_unreachable_panel.html. One query."""
+    return {"unreachable_members": unreachable_members(group)}
+
+
+# --- Notice preferences ------------------------------------------------------------
+
+
+class NoticePreferencesForm(forms.Form):
+    """One radio group per group the person is in: ``group_<pk>`` = a ``NoticePreference.Mode``."""
+
+    def __init__(self, *args, rows, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.groups = {}
+        for group, mode in rows:
+            name = f"group_{group.pk}"
+            self.groups[name] = group
+            hint = (f"Task-and-finish group of {group.parent.name}"
+                    if group.parent_id else "")
+            self.fields[name] = forms.ChoiceField(
+                label=group.name, choices=MODE_CHOICES, initial=mode, widget=forms.RadioSelect,
+                help_text=hint,
+                error_messages={"required": f"Choose how you want notices from {group.name}",
+                                "invalid_choice": f"Choose how you want notices from "
+                                                  f"{group.name}"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notice_preferences(request):
+    """Choose, for each of your groups, how to get its notices (agenda packs, minutes)."""
+    rows = preferences_for(request.user)
+    if request.method == "POST":
+        form = NoticePreferencesForm(request.POST, rows=rows)
+        if form.is_valid():
+            for name, group in form.groups.items():
+                notice_preference_set(person=request.user, group=group,
+                                      mode=form.cleaned_data[name])
+            messages.success(request, "Your choices are saved.")
+            return redirect("members:notice_preferences")
+    else:
+        form = NoticePreferencesForm(rows=rows)
+    return render(request, "members/mail/notice_preferences.html", {"form": form})
+
+
+# --- One-click unsubscribe (RFC 8058) -----------------------------------------------
+
+
+def _invalid_link(request, error: UnsubscribeLinkError):
+    return render(request, "members/mail/unsubscribe_invalid.html", {"error": str(error)},
+                  status=400)
+
+
+@csrf_exempt  # RFC 8058: mail clients POST with no cookies or token; the signed link is the proof.
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """GET: confirm page with a button. POST ``List-Unsubscribe=One-Click``: stop the
+    notices the link names (that person, that address, those groups) and say so.
+    No sign-in. A forged, altered or stale link: 400 with a clear message, nothing changed."""
+    try:
+        target = unsubscribe_read(token)
+        if request.method == "GET":
+            person, groups = unsubscribe_targets(target)
+            return render(request, "members/mail/unsubscribe_confirm.html",
+                          {"email": person.email, "groups": groups, "token": token})
+        if request.POST.get("List-Unsubscribe") != "One-Click":
+            return render(request, "members/mail/unsubscribe_invalid.html", {
+                "error": f"To unsubscribe, send {ONE_CLICK_BODY} (the button on the "
+                         "unsubscribe page does this)."}, status=400)
+        person, groups = unsubscribe_apply(target)
+    except UnsubscribeLinkError as exc:
+        return _invalid_link(request, exc)
+    return render(request, "members/mail/unsubscribe_done.html",
+                  {"email": person.email, "groups": groups})
+
+
+# --- The network office's outbox ------------------------------------------------------
+
+
+class OutboxFilterForm(forms.Form):
+    """The outbox page's filters (GET): status, kind, group, recipient contains."""
+
+    status = forms.ChoiceField(required=False, label="Status",
+                               choices=[("", "Any status"), *OutboxMessage.Status.choices])
+    kind = forms.ChoiceField(required=False, label="Kind",
+                             choices=[("", "Any kind"), *OutboxMessage.Kind.choices])
+    group = forms.ModelChoiceField(
+        required=False, label="Group", empty_label="Any group",
+        queryset=Group.objects.order_by("kind", "name"),
+        error_messages={"invalid_choice": "Choose a group from the list"})
+    to = forms.CharField(required=False, label="Recipient contains", max_length=254,
+                         error_messages={"max_length": "Recipient must be 254 characters "
+                                                       "or fewer"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].error_messages["invalid_choice"] = "Choose a status from the list"
+        self.fields["kind"].error_messages["invalid_choice"] = "Choose a kind from the list"
+
+
+def outbox_rows(*, status: str = "", kind: str = "", group=None, to: str = ""):
+    """The outbox, newest first, filtered; each row with ``group`` loaded and
+    ``to_suppressed`` (its address is suppressed) annotated. A queryset."""
+    rows = OutboxMessage.objects.select_related("group").annotate(
+        to_suppressed=Exists(Suppression.objects.filter(address=OuterRef("to"))))
+    if status:
+        rows = rows.filter(status=status)
+    if kind:
+        rows = rows.filter(kind=kind)
+    if group is not None:
+        rows = rows.filter(group=group)
+    if to.strip():
+        rows = rows.filter(to__icontains=to.strip())
+    return rows.order_by("-created_at", "-id")
+
+
+@network_office_required
+def outbox(request):
+    """The outbox: every message, newest first, with filters, 50 a page; each failed
+    message's error and a "send again" button. Network office only."""
+    form = OutboxFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    rows = outbox_rows(status=filters.get("status", ""), kind=filters.get("kind", ""),
+                       group=filters.get("group"), to=filters.get("to", ""))
+    page = Paginator(rows, OUTBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = {key: value for key, value in request.GET.items() if key != "page" and value}
+    return render(request, "members/mail/outbox.html", {
+        "form": form, "page": page, "query": urlencode(query),
+        "return_query": urlencode({**query, **({"page": page.number} if page.number > 1
+                                               else {})}),
+        "send_again_statuses": SEND_AGAIN_STATUSES,
+    })
+
+
+def _back_to_outbox(request) -> HttpResponseRedirect:
+    """The outbox page with the filters the office was looking at (query string only)."""
+    query = request.POST.get("return_query", "")
+    url = reverse("members:outbox")
+    safe = "".join(ch for ch in query if ch.isalnum() or ch in "=&%+-_.@")
+    return redirect(f"{url}?{safe}" if safe else url)
+
+
+@network_office_required
+@require_POST
+def outbox_send_again_view(request, pk):
+    """POST: send a failed (or suppressed, once lifted) message again. Network office only."""
+    try:
+        row = outbox_send_again(pk=pk, by=request.user)
+    except OutboxMessage.DoesNotExist:
+        messages.error(request, "That message is no longer in the outbox.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"The message to {row.to} ({row.subject}) is queued to be "
+                                  "sent again.")
+    return _back_to_outbox(request)
+
+
+@network_office_required
+def suppressions(request):
+    """Addresses SIG Hub does not send to (hard bounces, complaints), newest first, with
+    "lift" for each. Network office only."""
+    rows = Suppression.objects.order_by("-created_at", "-id")
+    page = Paginator(rows, SUPPRESSIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "members/mail/suppressions.html", {"page": page})
+
+
+@network_office_required
+@require_POST
+def suppression_lift_view(request, pk):
+    """POST: lift a suppression (the address works again). Network office only."""
+    suppression = get_object_or_404(Suppression, pk=pk)
+    address = suppression_lift(suppression=suppression, by=request.user)
+    messages.success(request, f"{address} is no longer suppressed: new mail to it will be "
+                              "sent. Failed messages can be sent again from the outbox.")
+    return redirect("members:suppressions")

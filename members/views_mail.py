@@ -31,7 +31,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .mail.bounces import (
     SEND_AGAIN_STATUSES,
-    outbox_send_again,
+    outbox_message_send_again,
     suppression_lift,
     unreachable_members,
 )
@@ -202,7 +202,7 @@ def _back_to_outbox(request) -> HttpResponseRedirect:
 def outbox_send_again_view(request, pk):
     """POST: send a failed (or suppressed, once lifted) message again. Network office only."""
     try:
-        row = outbox_send_again(pk=pk, by=request.user)
+        row = outbox_message_send_again(pk=pk, by=request.user)
     except OutboxMessage.DoesNotExist:
         messages.error(request, "That message is no longer in the outbox.")
     except ValidationError as exc:

@@ -567,11 +567,13 @@ SEND_AGAIN_STATUSES = (OutboxMessage.Status.FAILED, OutboxMessage.Status.SUPPRES
 
 
 @transaction.atomic
-def outbox_send_again(*, pk: int, by=None) -> OutboxMessage:
+def outbox_message_send_again(*, pk: int, by=None) -> OutboxMessage:
     """The network office's "send again" for one failed or suppressed outbox message.
 
-    Locks the row, checks it may be sent again, and hands it to
-    ``members.mail.outbox.outbox_requeue`` (queued now, sent after commit).
+    Locks the row and checks it may be sent again; a suppressed message whose
+    suppression has since been lifted counts as failed. Then
+    ``members.mail.outbox.outbox_send_again`` queues it (attempts from 0, same
+    Message-ID, sent after commit).
 
     Raises ``OutboxMessage.DoesNotExist`` if there is no such row, and
     ValidationError (nothing changed) if it is not failed or suppressed, or its
@@ -579,7 +581,7 @@ def outbox_send_again(*, pk: int, by=None) -> OutboxMessage:
     """
     from django.core.exceptions import ValidationError
 
-    from .outbox import outbox_requeue
+    from .outbox import outbox_send_again
 
     row = OutboxMessage.objects.select_for_update().get(pk=pk)
     if row.status not in SEND_AGAIN_STATUSES:
@@ -590,6 +592,9 @@ def outbox_send_again(*, pk: int, by=None) -> OutboxMessage:
         raise ValidationError(
             f"{row.to} is suppressed (it bounced or complained): lift the suppression "
             "before sending to it again.", code="suppressed")
-    outbox_requeue(row)
+    if row.status == OutboxMessage.Status.SUPPRESSED:
+        row.status = OutboxMessage.Status.FAILED
+        row.save(update_fields=["status"])
+    row = outbox_send_again(message=row)
     logger.warning("Outbox message %s to %s sent again by %s", row.pk, row.to, by)
     return row

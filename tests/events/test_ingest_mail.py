@@ -23,7 +23,7 @@ from tests.events.replies import (
 pytestmark = pytest.mark.django_db
 
 # The corpus as a whole (see tests/events/replies/README.md).
-TOTALS = "14 messages: 5 ignored, 2 not a calendar reply, 7 recorded"
+TOTALS = "14 messages: 1 delivery report, 5 ignored, 1 not a calendar reply, 7 recorded"
 
 
 @pytest.fixture
@@ -66,7 +66,8 @@ def test_a_second_run_changes_nothing(meeting):
     run(CORPUS)
     first = invitation_state(meeting)
     out, _err = run(CORPUS)
-    assert out.splitlines()[-1] == "14 messages: 12 ignored, 2 not a calendar reply"
+    assert out.splitlines()[-1] == (
+        "14 messages: 1 delivery report, 12 ignored, 1 not a calendar reply")
     assert out.count("ignored (already recorded)") == 7
     assert invitation_state(meeting) == first
 

@@ -62,8 +62,9 @@ IGNORED = {
 # file -> what members makes of a message that is not a calendar reply.
 NOT_CALENDAR = {
     "not-calendar.eml": InboundKind.OTHER,
-    "delivery-report.eml": InboundKind.OTHER,
 }
+# Non-delivery reports (issue 6): handled by members.mail.bounces, never as replies.
+DELIVERY_REPORTS = {"delivery-report.eml"}
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def invitation_of(meeting: Meeting, email: str) -> Invitation:
 
 def test_the_corpus_has_every_shape_and_each_file_an_expected_outcome():
     names = {path.name for path in corpus_files()}
-    assert names == set(RECORDED) | set(IGNORED) | set(NOT_CALENDAR)
+    assert names == set(RECORDED) | set(IGNORED) | set(NOT_CALENDAR) | DELIVERY_REPORTS
     assert len(names) >= 12
 
 
@@ -130,6 +131,13 @@ def test_message_without_a_calendar_reply_is_reported_and_changes_nothing(meetin
     assert result.kind == NOT_CALENDAR[name]
     assert result.outcomes == ()
     assert str(result) == "not a calendar reply"
+    assert invitation_state(meeting) == before
+
+
+@pytest.mark.parametrize("name", sorted(DELIVERY_REPORTS))
+def test_a_delivery_report_is_not_a_reply_and_changes_no_answer(meeting, name):
+    before = invitation_state(meeting)
+    assert ingest_message(corpus_bytes(name)).kind == InboundKind.DELIVERY_REPORT
     assert invitation_state(meeting) == before
 
 

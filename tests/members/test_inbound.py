@@ -132,9 +132,10 @@ def test_calendar_parts_are_capped(received):
     assert len(received) == inbound.MAX_CALENDAR_PARTS
 
 
+@pytest.mark.django_db
 def test_a_calendar_inside_an_attached_message_is_not_this_messages_reply(received):
     result = ingest_message(corpus_bytes("delivery-report.eml"))
-    assert result.kind == InboundKind.OTHER
+    assert result.kind == InboundKind.DELIVERY_REPORT
     assert received == []
 
 

@@ -6,7 +6,7 @@ three text boxes: a ``type=date`` input shows mm/dd/yyyy in a US-English
 browser) and the times are text boxes that take "14:00", "14.00", "2pm" or
 "2:30pm" (a ``type=time`` input shows a 12-hour clock with am/pm there). The
 messages follow the NHS.UK style ("Enter the meeting date", "Date must include
-a month", "Enter a real date"). The rules about meetings live in
+a month", "Date must be a real date"). The rules about meetings live in
 ``events.services``, whose ValidationErrors are put back on the form's
 fields with :meth:`add_service_errors`.
 """
@@ -90,8 +90,11 @@ class DateInputField(forms.Field):
 
     widget = DateInputWidget
 
-    def __init__(self, *, required_message: str = "Enter a date", **kwargs):
+    def __init__(self, *, required_message: str = "Enter a date", name: str = "", **kwargs):
+        """``name`` is what messages call the date ("Due date must be a real date");
+        the label when not given (give it when the label says "(optional)")."""
         self.required_message = required_message
+        self.name = name
         super().__init__(**kwargs)
 
     def clean(self, value):
@@ -102,14 +105,15 @@ class DateInputField(forms.Field):
                 raise ValidationError(self.required_message, code="required",
                                       params={"parts": DATE_PARTS})
             return None
+        called = self.name or self.label
         missing = [name for name, text in zip(DATE_PARTS, parts, strict=True) if not text]
         if missing:
-            raise ValidationError(f"{self.label} must include a {' and '.join(missing)}",
+            raise ValidationError(f"{called} must include a {' and '.join(missing)}",
                                   code="incomplete", params={"parts": tuple(missing)})
         not_numbers = [name for name, text in zip(DATE_PARTS, parts, strict=True)
                        if not text.isascii() or not text.isdigit()]
         if not_numbers:
-            raise ValidationError("Enter a real date", code="invalid",
+            raise ValidationError(f"{called} must be a real date", code="invalid",
                                   params={"parts": tuple(not_numbers)})
         day, month, year = (int(text) for text in parts)
         if len(parts[2]) != 4:
@@ -119,7 +123,7 @@ class DateInputField(forms.Field):
             return date(year, month, day)
         except ValueError:
             bad = ("month",) if not 1 <= month <= 12 else ("day",)
-            raise ValidationError("Enter a real date", code="invalid",
+            raise ValidationError(f"{called} must be a real date", code="invalid",
                                   params={"parts": bad}) from None
 
 
@@ -176,7 +180,7 @@ class MeetingForm(ServiceErrorsMixin, forms.Form):
     """
 
     title = _text_field(
-        "title", "Title", help_text="For example, Paediatric Imaging SIG: spring meeting",
+        "title", "Title", help_text="For example, Spring meeting",
     )
     date = DateInputField(
         label="Date", help_text="For example, 28 3 2027",

@@ -50,7 +50,7 @@ def _owner_field(owners) -> PersonChoiceField:
 
 
 def _due_date_field() -> DateInputField:
-    return DateInputField(label="Due date (optional)", required=False,
+    return DateInputField(label="Due date (optional)", name="Due date", required=False,
                           help_text="For example, 31 3 2027. Leave blank if there is no deadline.")
 
 

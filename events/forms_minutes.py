@@ -38,7 +38,7 @@ class MinutesForm(ServiceErrorsMixin, forms.Form):
             self.fields[slot.key] = forms.CharField(
                 label=label, required=False, max_length=MAX_ENTRY_LENGTH, strip=False,
                 widget=forms.Textarea(attrs={"rows": 6}),
-                error_messages={"max_length": "Minutes of one item must be "
+                error_messages={"max_length": f"Minutes of item {label} must be "
                                               f"{MAX_ENTRY_LENGTH:,} characters or fewer"},
             )
         # The reason goes last, after the items.

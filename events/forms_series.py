@@ -89,7 +89,7 @@ class SeriesForm(ServiceErrorsMixin, forms.Form):
         message=f"Enter a number of months from 1 to {MAX_MONTHS}",
     )
     last_date = DateInputField(
-        label="Or a last date", required=False,
+        label="Or a last date", name="Last date", required=False,
         help_text="Meetings up to and including this date. For example, 31 7 2027",
     )
     start_time = _meeting_field("start_time", help_text="UK time, the same for every "

@@ -195,8 +195,10 @@ def minutes_save(*, meeting: Meeting, entries: Iterable[dict], by: Person | None
                     "into another item.")
             continue
         if len(text) > MAX_ENTRY_LENGTH:
+            slot = slots[item_id]
+            name = f"{slot.number}. {slot.title}" if slot.number else slot.title
             errors.setdefault(key, []).append(
-                f"Minutes of one item must be {MAX_ENTRY_LENGTH:,} characters or fewer")
+                f"Minutes of item {name} must be {MAX_ENTRY_LENGTH:,} characters or fewer")
         texts[item_id] = text
     reason = " ".join((reason or "").split())
     if minutes.is_locked and not reason:

@@ -77,19 +77,23 @@ def check_name(name: str) -> str:
     """The uploaded file's name, if it is safe to offer a download under.
 
     Returns the name without surrounding spaces. Raises ValidationError
-    (code ``name``) if it is blank, holds a path (``/``, ``\\`` or ``..``),
+    (code ``name``) if it has nothing before its type (blank, ``..``,
+    ``.pdf``), holds a path (``/`` or ``\\``),
     holds control or other invisible formatting characters (such as a
     right-to-left override, which can disguise ``exe.pdf``), or is longer
     than :data:`MAX_NAME_LENGTH` characters.
     """
     stripped = (name or "").strip()
-    if not stripped:
+    if "/" in stripped or "\\" in stripped:
+        raise ValidationError(
+            "The file name must not include a folder or path (/ or \\). "
+            "Rename the file and try again", code="name")
+    # "..", ".pdf", "   .pdf": nothing before the type. With no / or \ a ".." inside a
+    # name ("Report...final.pdf") is only dots, not a path, and is allowed.
+    stem = stripped.rsplit(".", 1)[0] if "." in stripped else stripped
+    if not stem.strip(" ."):
         raise ValidationError("The selected file has no name. Rename it and try again",
                               code="name")
-    if "/" in stripped or "\\" in stripped or ".." in stripped:
-        raise ValidationError(
-            "The file name must not include a folder or path (/, \\ or ..). "
-            "Rename the file and try again", code="name")
     if any(unicodedata.category(char) in ("Cc", "Cf") for char in stripped):
         raise ValidationError(
             "The file name must not include control characters. Rename the file and try again",

@@ -153,7 +153,7 @@ def test_chair_update_form_is_accessible(page, live_server, world):
     page.get_by_label("Month").fill("1")
     page.get_by_label("Year").fill("2027")
     page.get_by_role("button", name="Save the update").click()
-    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Enter a real date")
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Due date must be a real date")
     assert_accessible(page)
     page.goto(live_server.url + "/sigs/paediatric-imaging/chair/")
     expect(page.locator("#action-log ~ p").first).to_contain_text("1 open action, none overdue")

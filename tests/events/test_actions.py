@@ -427,7 +427,7 @@ def test_action_form_shows_errors_and_saves_nothing(client, sig, chair, outsider
     assert "There is a problem" in html
     assert "Describe the action" in html
     assert "Choose a member of the group" in html
-    assert "Enter a real date" in html
+    assert "Due date must be a real date" in html
     assert 'href="#id_due_date_month"' in html
     assert Action.objects.count() == 0 and mail.outbox == []
 

@@ -109,8 +109,9 @@ def test_minutes_before_the_day_for_cancelled_meetings_and_unknown_items(meeting
     with pytest.raises(ValidationError) as caught:
         svc.minutes_save(meeting=meeting, by=chair,
                          entries=entries(meeting, "x" * (svc.MAX_ENTRY_LENGTH + 1)))
-    assert caught.value.message_dict == {
-        f"entry-{items(meeting)[0].pk}": ["Minutes of one item must be 20,000 characters or fewer"]}
+    first = items(meeting)[0]
+    assert caught.value.message_dict == {f"entry-{first.pk}": [
+        f"Minutes of item 1. {first.title} must be 20,000 characters or fewer"]}
     meeting.status = meeting.Status.CANCELLED
     meeting.cancelled_at = clock.now
     meeting.save()

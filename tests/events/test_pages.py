@@ -181,7 +181,7 @@ def test_chair_schedules_a_meeting_in_uk_time(client, sig, chair,
         ({"date": ("28", "3", "2027"), "start_time": "01:30"}, "id_start_time",
          "does not exist in the UK"),
         ({"title": ""}, "id_title", "Enter a title"),
-        ({"date": ("31", "2", "2027")}, "id_date_day", "Enter a real date"),
+        ({"date": ("31", "2", "2027")}, "id_date_day", "Date must be a real date"),
     ],
 )
 def test_schedule_errors_use_the_error_summary(client, sig, chair, overrides, field_id, message):
@@ -459,9 +459,9 @@ def test_date_is_the_nhsuk_date_input(client, sig, chair):
         (("28", "", "2027"), "Date must include a month", "id_date_month", ["month"]),
         (("", "", "2027"), "Date must include a day and month", "id_date_day",
          ["day", "month"]),
-        (("31", "2", "2027"), "Enter a real date", "id_date_day", ["day"]),
-        (("28", "13", "2027"), "Enter a real date", "id_date_month", ["month"]),
-        (("28", "March", "2027"), "Enter a real date", "id_date_month", ["month"]),
+        (("31", "2", "2027"), "Date must be a real date", "id_date_day", ["day"]),
+        (("28", "13", "2027"), "Date must be a real date", "id_date_month", ["month"]),
+        (("28", "March", "2027"), "Date must be a real date", "id_date_month", ["month"]),
         (("28", "3", "27"), "Year must include 4 numbers", "id_date_year", ["year"]),
     ],
 )

@@ -161,7 +161,7 @@ REFUSALS = {
     "unix path": ("../../etc/agenda.pdf", "pdf", "The file name must not include a folder"),
     "windows path": ("C:\\Users\\jo\\agenda.pdf", "pdf",
                      "The file name must not include a folder"),
-    "dot dot": ("agenda..pdf", "pdf", "The file name must not include a folder"),
+    "only a type": ("   .pdf", "pdf", "The selected file has no name"),
     "control character": ("agenda\x1b.pdf", "pdf",
                           "The file name must not include control characters"),
     "right-to-left override": ("agenda\u202efdp.exe", "pdf",
@@ -226,6 +226,13 @@ def add_url(item) -> str:
     return reverse("events:paper_add", kwargs={"pk": item.meeting_id, "item_pk": item.pk})
 
 
+def test_dots_inside_a_name_are_not_a_path(item, chair, pdf_bytes):
+    """"Report...final.pdf" is an ordinary name (found by the newcomer test)."""
+    paper = agenda.paper_add(item=item, file=upload("x.pdf", pdf_bytes),
+                             name="Report...final.pdf", by=chair)
+    assert paper.versions.get().original_name == "Report...final.pdf"
+
+
 def test_the_chair_uploads_a_word_document_on_the_page(client, item, chair, docx_bytes):
     client.force_login(chair)
     response = client.get(add_url(item))
@@ -244,7 +251,7 @@ def test_the_chair_uploads_a_word_document_on_the_page(client, item, chair, docx
     ("agenda.pdf", EXE_BYTES, "The selected file is not a real PDF: it is a program"),
     ("agenda.pdf", b"", "The selected file is empty"),
     ("../../agenda.pdf", "pdf", "The file name must not include a folder or path"),
-    ("..", "pdf", "The file name must not include a folder or path"),
+    ("..", "pdf", "The selected file has no name"),
     ("C:\\fakepath\\..\\agenda.pdf", "pdf", "The file name must not include a folder or path"),
     ("agenda\x07.pdf", "pdf", "The file name must not include control characters"),
 ], ids=["exe", "empty", "path", "dotdot", "windows-path", "control"])

@@ -306,7 +306,7 @@ def test_a_preview_that_no_longer_matches_is_shown_again(client, sig, chair, url
          "In-person places must be 1 or more"),
         ({"title": ""}, "id_title", "Enter a title"),
         ({"first_date_day": "31", "first_date_month": "2"}, "id_first_date_day",
-         "Enter a real date"),
+         "First date must be a real date"),
         ({"start_time": "2"}, "id_start_time", "Enter a real start time"),
         ({"frequency": "weekly", "weekday": "6", "position": "", "months": "",
           "start_time": "1:30am", "end_time": "3am", "first_date_day": "21",

@@ -110,6 +110,21 @@ def _current_invitations(meeting: Meeting) -> list[Invitation]:
     )
 
 
+def _invitation_key(meeting: Meeting, kind: str, recipient: str, dtstamp: datetime) -> str:
+    """The outbox key of one iTIP message: ``itip:<kind>:<UID>:<SEQUENCE>:<recipient>``.
+
+    Queueing the same message twice (a retried request) then queues it once.
+    Every kind but ``promoted`` raises SEQUENCE or is sent once per SEQUENCE;
+    a promotion re-sends the current SEQUENCE with a later DTSTAMP (RFC 5546
+    3.2.2) and may recur (waiting, promoted, waiting again), so its key also
+    carries the DTSTAMP.
+    """
+    key = f"itip:{kind}:{meeting.uid}:{meeting.sequence}:{recipient.lower()}"
+    if kind == "promoted":
+        key += f":{dtstamp.isoformat()}"
+    return key
+
+
 def _queue_invitation_emails(
     meeting: Meeting,
     *,
@@ -150,7 +165,8 @@ def _queue_invitation_emails(
         queue_email(render_email(
             template, {**context, "person": person, "invitation": invitation},
             to=person.email, calendar=calendar, calendar_method=method,
-        ))
+        ), kind="invitation", key=_invitation_key(meeting, kind, person.email, now),
+            group=meeting.group)
         sent.append(invitation.pk)
     Invitation.objects.filter(pk__in=sent).update(sent_sequence=meeting.sequence)
     return len(sent)
@@ -162,8 +178,9 @@ def _active_people(group: Group):
     ).distinct()
 
 
-# Task-and-finish groups that have ended hold no more meetings.
-_FINISHED = (Group.Status.COMPLETED, Group.Status.CLOSED_EARLY)
+# Task-and-finish groups that have ended hold no more meetings (their upcoming ones
+# are cancelled by events.receivers when they finish).
+FINISHED_STATUSES = (Group.Status.COMPLETED, Group.Status.CLOSED_EARLY)
 
 
 def group_check_can_meet(group: Group) -> None:
@@ -174,7 +191,7 @@ def group_check_can_meet(group: Group) -> None:
     participants (active memberships), exactly as a SIG's invite its members.
     Raises ValidationError (no field, code ``group_finished``) otherwise.
     """
-    if not group.is_sig and group.status in _FINISHED:
+    if not group.is_sig and group.status in FINISHED_STATUSES:
         raise ValidationError(
             f"{group.name} has {group.get_status_display().lower()}, so it has no more "
             "meetings.", code="group_finished")

@@ -139,3 +139,22 @@ def test_a_finished_group_holds_no_more_meetings(client, tfg, django_capture_on_
     assert response.status_code == 200
     assert "Placenta pathway has closed early, so it has no more meetings." in text_of(response)
     assert not Meeting.objects.exists() and not mail.outbox
+
+
+def test_finishing_a_group_cancels_its_upcoming_meetings(
+    client, tfg, django_capture_on_commit_callbacks
+):
+    """Found by the newcomer test: a completed group kept its meetings on everyone's
+    calendar. Finishing it sends each invitee a CANCEL for every meeting still to come."""
+    client.force_login(person("lead@nhs.net"))
+    schedule(client, tfg, django_capture_on_commit_callbacks)
+    meeting = Meeting.objects.get(group=tfg)
+    mail.outbox = []
+    with django_capture_on_commit_callbacks(execute=True):
+        volunteering.group_change_status(group=tfg, status=Group.Status.CLOSED_EARLY,
+                                         changed_by=person("lead@nhs.net"),
+                                         close_reason="Merged with the NAI group")
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.CANCELLED
+    assert sorted(m.to[0] for m in with_method("CANCEL")) == [
+        "ann@nhs.net", "bob@nhs.net", "lead@nhs.net"]

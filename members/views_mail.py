@@ -141,10 +141,7 @@ class OutboxFilterForm(forms.Form):
                                choices=[("", "Any status"), *OutboxMessage.Status.choices])
     kind = forms.ChoiceField(required=False, label="Kind",
                              choices=[("", "Any kind"), *OutboxMessage.Kind.choices])
-    group = forms.ModelChoiceField(
-        required=False, label="Group", empty_label="Any group",
-        queryset=Group.objects.order_by("kind", "name"),
-        error_messages={"invalid_choice": "Choose a group from the list"})
+    group = forms.TypedChoiceField(required=False, label="Group", coerce=int, empty_value=None)
     to = forms.CharField(required=False, label="Recipient contains", max_length=254,
                          error_messages={"max_length": "Recipient must be 254 characters "
                                                        "or fewer"})
@@ -153,6 +150,15 @@ class OutboxFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["status"].error_messages["invalid_choice"] = "Choose a status from the list"
         self.fields["kind"].error_messages["invalid_choice"] = "Choose a kind from the list"
+        # One query for the choices (a ModelChoiceField would count them first).
+        self.groups = {group.pk: group for group in Group.objects.order_by("kind", "name")}
+        self.fields["group"].choices = [("", "Any group")] + [
+            (str(pk), group.name) for pk, group in self.groups.items()]
+        self.fields["group"].error_messages["invalid_choice"] = "Choose a group from the list"
+
+    def clean_group(self):
+        pk = self.cleaned_data.get("group")
+        return self.groups.get(pk) if pk is not None else None
 
 
 def outbox_rows(*, status: str = "", kind: str = "", group=None, to: str = ""):

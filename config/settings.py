@@ -178,30 +178,63 @@ STORAGES = {
 # --- Mail -------------------------------------------------------------------
 # Every message is From the network's NHSmail mailbox (NHSmail deletes mail
 # from the internet claiming an @nhs.net sender, so production mail must leave
-# through NHSmail's relay with an application account).
+# through NHSmail's relay with an application account, or Microsoft Graph).
 NETWORK_MAILBOX = os.environ.get("NETWORK_MAILBOX", "dgft.wmimagingnetwork@nhs.net")
 NETWORK_MAILBOX_NAME = os.environ.get("NETWORK_MAILBOX_NAME", "West Midlands Imaging Network")
-DEFAULT_FROM_EMAIL = f"{NETWORK_MAILBOX_NAME} <{NETWORK_MAILBOX}>"
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# The environment names the issue and operators know (EMAIL_HOST...) are read
-# here and turned into Django 6.1's MAILERS setting (EMAIL_* settings are
-# deprecated in Django 6.1).
+# MAIL_TRANSPORT picks how mail leaves (members/mail/transports.py):
+#   smtp     Django's SMTP backend to the NHSmail relay (EMAIL_HOST..., 587 + STARTTLS)
+#   graph    Microsoft Graph sendMail as NETWORK_MAILBOX (GRAPH_* app registration)
+#   anymail  an ESP through django-anymail (ANYMAIL_ESP, ANYMAIL_* settings), From
+#            MAIL_FROM on the deployment's own domain, Reply-To the mailbox
+#   console  print every message (development)
+#   file     write every message to EMAIL_FILE_PATH (development)
+# Unset, the older variables still decide: EMAIL_BACKEND if given, else smtp
+# when EMAIL_HOST is set, else console with DEBUG on.
+# The environment names operators know (EMAIL_HOST...) are turned into Django
+# 6.1's MAILERS setting (EMAIL_* settings are deprecated in Django 6.1).
 _email_host = os.environ.get("EMAIL_HOST", "")
 _mail_backend = os.environ.get("EMAIL_BACKEND", "")
-if not _mail_backend:
-    if _email_host:
-        _mail_backend = "django.core.mail.backends.smtp.EmailBackend"
+MAIL_TRANSPORT = os.environ.get("MAIL_TRANSPORT", "").strip().lower()
+_MAIL_TRANSPORTS = ("smtp", "graph", "anymail", "console", "file")
+if not MAIL_TRANSPORT:
+    if _mail_backend == "django.core.mail.backends.smtp.EmailBackend":
+        MAIL_TRANSPORT = "smtp"
+    elif _mail_backend:
+        MAIL_TRANSPORT = "anymail" if _mail_backend.startswith("anymail.") else "custom"
+    elif _email_host:
+        MAIL_TRANSPORT = "smtp"
     elif DEBUG:
-        _mail_backend = "django.core.mail.backends.console.EmailBackend"
+        MAIL_TRANSPORT = "console"
     else:
         raise ImproperlyConfigured(
-            "No mail transport: with DEBUG off set EMAIL_HOST (e.g. send.nhs.net) and the "
-            "EMAIL_* settings, or EMAIL_BACKEND."
+            "No mail transport: with DEBUG off set MAIL_TRANSPORT (smtp, graph or anymail) "
+            "with its settings, or EMAIL_HOST (e.g. send.nhs.net) and the EMAIL_* settings, "
+            "or EMAIL_BACKEND."
         )
+elif MAIL_TRANSPORT not in _MAIL_TRANSPORTS:
+    raise ImproperlyConfigured(
+        f"MAIL_TRANSPORT must be one of {', '.join(_MAIL_TRANSPORTS)}, not {MAIL_TRANSPORT!r}.")
+
+
+def _mail_required(name: str) -> str:
+    value = os.environ.get(name, "")
+    if not value and not DEBUG:
+        raise ImproperlyConfigured(
+            f"{name} is not set; MAIL_TRANSPORT={MAIL_TRANSPORT} needs it (see README.md).")
+    return value
+
+
 _mail_options: dict = {}
-if _mail_backend == "django.core.mail.backends.smtp.EmailBackend":
+# From: the mailbox itself, except through an ESP, which must send from the
+# deployment's own domain (MAIL_FROM) with replies going to the mailbox.
+MAIL_FROM = os.environ.get("MAIL_FROM", "")
+MAIL_REPLY_TO = os.environ.get("MAIL_REPLY_TO", "")
+if MAIL_TRANSPORT == "smtp":
     # NHSmail relay: port 587 with STARTTLS and the application account.
+    # EMAIL_SSL_CAFILE trusts a private CA (an on-premises relay; the tests).
+    _mail_backend = ("members.mail.transports.SMTPBackend" if os.environ.get("EMAIL_SSL_CAFILE")
+                     else "django.core.mail.backends.smtp.EmailBackend")
     _mail_options = {
         "host": _email_host or "localhost",
         "port": env_int("EMAIL_PORT", 587),
@@ -210,7 +243,49 @@ if _mail_backend == "django.core.mail.backends.smtp.EmailBackend":
         "use_tls": env_bool("EMAIL_USE_TLS", True),
         "timeout": env_int("EMAIL_TIMEOUT", 30),
     }
+    if os.environ.get("EMAIL_SSL_CAFILE"):
+        _mail_options["ssl_cafile"] = os.environ["EMAIL_SSL_CAFILE"]
+elif MAIL_TRANSPORT == "graph":
+    _mail_backend = "members.mail.graph.GraphEmailBackend"
+    _mail_options = {
+        "tenant_id": _mail_required("GRAPH_TENANT_ID"),
+        "client_id": _mail_required("GRAPH_CLIENT_ID"),
+        "client_secret": _mail_required("GRAPH_CLIENT_SECRET"),
+        "mailbox": os.environ.get("GRAPH_MAILBOX", "") or NETWORK_MAILBOX,
+        "timeout": env_int("EMAIL_TIMEOUT", 30),
+    }
+elif MAIL_TRANSPORT == "anymail":
+    if not _mail_backend:
+        _esp = _mail_required("ANYMAIL_ESP") or "test"
+        _mail_backend = f"anymail.backends.{_esp}.EmailBackend"
+    MAIL_FROM = MAIL_FROM or _mail_required("MAIL_FROM")
+    MAIL_REPLY_TO = MAIL_REPLY_TO or f"{NETWORK_MAILBOX_NAME} <{NETWORK_MAILBOX}>"
+elif MAIL_TRANSPORT == "console":
+    _mail_backend = "django.core.mail.backends.console.EmailBackend"
+elif MAIL_TRANSPORT == "file":
+    _mail_backend = "django.core.mail.backends.filebased.EmailBackend"
+    _mail_options = {"file_path": os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "sent-mail"))}
 MAILERS = {"default": {"BACKEND": _mail_backend, "OPTIONS": _mail_options}}
+
+DEFAULT_FROM_EMAIL = MAIL_FROM or f"{NETWORK_MAILBOX_NAME} <{NETWORK_MAILBOX}>"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# The worker's pace: at most this many messages a rolling minute through the
+# transport (Exchange Online, hence NHSmail and Graph, allows about 30 a minute
+# from one mailbox); 0 = no limit. Messages over the limit wait, never dropped.
+MAIL_RATE_PER_MINUTE = env_int(
+    "MAIL_RATE_PER_MINUTE", 30 if MAIL_TRANSPORT in ("smtp", "graph") else 0)
+if MAIL_RATE_PER_MINUTE < 0:
+    raise ImproperlyConfigured(
+        f"MAIL_RATE_PER_MINUTE must be 0 (no limit) or more, not {MAIL_RATE_PER_MINUTE}.")
+# Delays, in minutes, before each retry of a transient failure (a server
+# down, SMTP 4xx, an ESP's 5xx or 429); after the last, the message is failed.
+MAIL_RETRY_MINUTES = [int(m) for m in env_list("MAIL_RETRY_MINUTES", ["1", "5", "15", "60", "240"])]
+# A message left "sending" this long (its worker died mid-send) is sent again,
+# with the same Message-ID, by `manage.py send_outbox`.
+MAIL_SENDING_STALE_MINUTES = env_int("MAIL_SENDING_STALE_MINUTES", 10)
+# How many messages one run of `manage.py send_outbox` sends over one connection.
+MAIL_BATCH_SIZE = env_int("MAIL_BATCH_SIZE", 200)
 
 # Which addresses may sign up: NHSmail and trust domains by default.
 ALLOWED_EMAIL_DOMAINS = env_list("ALLOWED_EMAIL_DOMAINS", ["nhs.net"])
@@ -242,7 +317,16 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 # Codes wait in the mail queue: give them longer than allauth's 3 minutes.
+# They go first (highest priority), so a code waits at most for the rate
+# limit's next slot (under a minute) and its own retries, which
+# members.mail.outbox spreads over the code's lifetime; a code that expired
+# unsent is marked failed, never delivered dead. 5 minutes is the least that
+# outlasts a minute's rate-limit wait plus a retry or two.
 ACCOUNT_LOGIN_BY_CODE_TIMEOUT = env_int("LOGIN_CODE_TIMEOUT_SECONDS", 15 * 60)
+if ACCOUNT_LOGIN_BY_CODE_TIMEOUT < 300:
+    raise ImproperlyConfigured(
+        "LOGIN_CODE_TIMEOUT_SECONDS must be at least 300: sign-in codes wait in the mail "
+        f"queue (rate limit, retries), not {ACCOUNT_LOGIN_BY_CODE_TIMEOUT}.")
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_TIMEOUT = env_int("LOGIN_CODE_TIMEOUT_SECONDS", 15 * 60)
 # No mail to addresses with no account: bots use such mail to spam people.
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
@@ -283,6 +367,12 @@ ANYMAIL = {
     "WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "")
     or f"disabled:{secrets.token_urlsafe(32)}",
 }
+# MAIL_TRANSPORT=anymail: every other ANYMAIL_<NAME> variable becomes
+# ANYMAIL["<NAME>"] (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN).
+ANYMAIL.update({
+    name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_") and name not in ("ANYMAIL_ESP", "ANYMAIL_WEBHOOK_SECRET")
+})
 
 # --- Meeting reminders ---------------------------------------------------------
 # `manage.py send_reminders` (hourly from cron) emails everyone attending or not

@@ -183,7 +183,8 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def _queue_assigned_email(action: Action) -> None:
-    queue_email(render_email("action_assigned", _email_context(action), to=action.owner.email))
+    queue_email(render_email("action_assigned", _email_context(action), to=action.owner.email),
+                kind="action", group=action.group)
 
 
 # --- Writes --------------------------------------------------------------------------
@@ -395,7 +396,10 @@ def _remind_overdue(pk: int, *, today: date) -> bool:
         return False
     context = _email_context(action)
     context["days_overdue"] = (today - action.due_date).days
-    queue_email(render_email("action_overdue", context, to=action.owner.email))
+    queue_email(render_email("action_overdue", context, to=action.owner.email),
+                kind="action", group=action.group,
+                key=f"action-overdue:{action.pk}:{action.due_date.isoformat()}:"
+                    f"{action.owner.email.lower()}")
     Action.objects.filter(pk=action.pk).update(reminded_for_due=action.due_date)
     return True
 

@@ -94,7 +94,8 @@ def _remind(meeting_pk: int, *, now: datetime) -> int:
             {**context, "person": person, "invitation": invitation,
              "answered": invitation.response != Invitation.Response.NEEDS_ACTION},
             to=person.email,
-        ))
+        ), kind="reminder", group=meeting.group,
+            key=f"reminder:{meeting.uid}:{meeting.start.isoformat()}:{person.email.lower()}")
     Invitation.objects.filter(pk__in=[i.pk for i in invitations]).update(
         reminded_for_start=meeting.start)
     return len(invitations)

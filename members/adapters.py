@@ -85,14 +85,21 @@ class AccountAdapter(DefaultAccountAdapter):
         }
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        """Render allauth's message as usual, then send it through the task queue.
+        """Render allauth's message as usual, then queue it in the outbox.
 
         Sign-in and verification codes therefore leave From the network
         mailbox like every other message, only after the request's
-        transaction commits.
+        transaction commits, as ``kind="sign_in"`` with the highest priority
+        (``OutboxMessage.PRIORITY_SIGN_IN``: they go before anything else
+        waiting for the rate limit). Their retries stay inside the code's
+        lifetime (``LOGIN_CODE_TIMEOUT_SECONDS``, default 15 minutes), and a
+        code that expired unsent is failed, not delivered dead
+        (:mod:`members.mail.outbox`).
         """
         from allauth.core import context as allauth_context
         from django.contrib.sites.shortcuts import get_current_site
+
+        from .models import OutboxMessage
 
         request = allauth_context.request
         ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
@@ -107,4 +114,5 @@ class AccountAdapter(DefaultAccountAdapter):
         if getattr(msg, "content_subtype", "plain") == "html":
             html, text = msg.body, ""
         queue_email(OutgoingEmail(to=email, subject=msg.subject, text=text, html=html,
-                                  headers=dict(msg.extra_headers)))
+                                  headers=dict(msg.extra_headers)),
+                    kind=OutboxMessage.Kind.SIGN_IN, priority=OutboxMessage.PRIORITY_SIGN_IN)

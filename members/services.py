@@ -111,7 +111,7 @@ def _decide(*, membership: Membership, decided_by: Person, status: str) -> Membe
         {"membership": membership, "person": membership.person, "group": membership.group,
          "approved": status == Membership.Status.ACTIVE},
         to=membership.person.email,
-    ))
+    ), kind="decision", group=membership.group)
     return membership
 
 

@@ -156,14 +156,24 @@ def _group_context(group: Group) -> dict:
     }
 
 
+# Messages about a place the person was offered happen once per offer: the
+# outbox key makes queueing one twice harmless.
+_VOLUNTEER_KEYS = {
+    "offered": lambda m: f"volunteer:offered:{m.pk}:{m.offered_at.isoformat()}",
+    "offer_expired": lambda m: f"volunteer:offer_expired:{m.pk}:{m.offer_expires_at.isoformat()}",
+}
+
+
 def _mail_volunteer(template: str, membership: Membership, **context) -> None:
+    """Email the volunteer about their own application (outbox kind ``decision``: always sent)."""
     group = membership.group
+    key = _VOLUNTEER_KEYS.get(template)
     queue_email(render_email(
         f"volunteer_{template}",
         {**_group_context(group), "membership": membership, "person": membership.person,
          **context},
         to=membership.person.email,
-    ))
+    ), kind="decision", group=group, key=key(membership) if key else None)
 
 
 def _mail_managers(membership: Membership) -> None:
@@ -176,7 +186,7 @@ def _mail_managers(membership: Membership) -> None:
             {**_group_context(group), "membership": membership, "volunteer": membership.person,
              "manager": manager},
             to=manager.email,
-        ))
+        ), kind="volunteering", group=group)
 
 
 def waiting_position(membership: Membership) -> int | None:

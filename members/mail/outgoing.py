@@ -89,14 +89,20 @@ def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
     (text/plain, text/html, text/calendar with ``method=``) > optional
     ``invite.ics`` attachment (application/ics). Every message carries
     ``Auto-Submitted: auto-generated`` (RFC 3834).
+
+    From is ``DEFAULT_FROM_EMAIL``: the network mailbox, or with an ESP
+    (``MAIL_TRANSPORT=anymail``) the deployment's own ``MAIL_FROM``, when
+    Reply-To is ``MAIL_REPLY_TO`` (the mailbox) unless the email names its own.
     """
     headers = {"Auto-Submitted": "auto-generated", **email.headers}
+    reply_to = email.reply_to or (
+        [settings.MAIL_REPLY_TO] if getattr(settings, "MAIL_REPLY_TO", "") else None)
     message = CalendarEmail(
         subject=email.subject,
         body=email.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to],
-        reply_to=email.reply_to or None,
+        reply_to=reply_to,
         headers=headers,
     )
     if email.html:

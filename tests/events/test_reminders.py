@@ -213,7 +213,9 @@ def test_the_command_and_the_task(meeting, django_capture_on_commit_callbacks, s
     with django_capture_on_commit_callbacks(execute=True):
         result = send_reminders_task.enqueue()
     assert result.return_value == 4
-    assert len(mail.outbox) == 8
+    # Even with the marks lost, the outbox keys (reminder:<UID>:<start>:<recipient>)
+    # send nobody the same reminder twice.
+    assert len(mail.outbox) == 4
     settings.MEETING_REMINDER_DAYS = 0
     out = StringIO()
     call_command("send_reminders", stdout=out)

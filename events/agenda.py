@@ -32,7 +32,8 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
-from members.mail import queue_email, render_email
+from members.mail import render_email
+from members.mail.notices import queue_notice
 
 from . import papers as paper_checks
 from . import selectors
@@ -465,8 +466,9 @@ def agenda_publish(*, meeting: Meeting, by=None, note: str = "") -> AgendaPublic
         "meeting_url": settings.SITE_URL + meeting.get_absolute_url(),
     }
     for invitation in invitations:
-        queue_email(render_email("agenda_pack", {**context, "person": invitation.person},
-                                 to=invitation.person.email))
+        queue_notice(render_email("agenda_pack", {**context, "person": invitation.person},
+                                  to=invitation.person.email),
+                     person=invitation.person, group=meeting.group, url=context["agenda_url"])
     logger.info("Agenda of meeting %s published (%d) by %s to %d people", meeting.pk,
                 publication.number, by, len(invitations))
     return publication

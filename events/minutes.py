@@ -24,7 +24,8 @@ Status (``Minutes.Status``)::
 Every write locks its row (``select_for_update``) and refuses a wrong state
 with a ValidationError whose message a chair can act on. Permission (a chair
 of the meeting's group) is the caller's to check. Mail is queued in the
-transaction and sent after commit (``members.mail.queue_email``).
+transaction and sent after commit, as each person chose for the group's notices
+(``members.mail.notices.queue_notice``: as they happen, weekly digest, or not).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from members.mail import queue_email, render_email
+from members.mail import render_email
+from members.mail.notices import queue_notice
 from members.models import Membership, Person
 from members.selectors import group_chairs
 
@@ -286,8 +288,9 @@ def minutes_circulate(*, minutes: Minutes, by: Person | None) -> int:
     reply_to = _chair_addresses(meeting)
     recipients = circulation_recipients(meeting=meeting)
     for person in recipients:
-        queue_email(render_email("minutes_circulated", {**context, "person": person},
-                                 to=person.email, reply_to=reply_to))
+        queue_notice(render_email("minutes_circulated", {**context, "person": person},
+                                  to=person.email, reply_to=reply_to),
+                     person=person, group=meeting.group, url=context["minutes_url"])
     logger.info("Minutes of meeting %s circulated by %s to %d", meeting.pk, by, len(recipients))
     return len(recipients)
 
@@ -405,8 +408,9 @@ def minutes_publish(*, minutes: Minutes, by: Person | None, open_to_network: boo
     context = _email_context(meeting, minutes)
     recipients = publication_recipients(meeting=meeting)
     for person in recipients:
-        queue_email(render_email("minutes_published", {**context, "person": person},
-                                 to=person.email))
+        queue_notice(render_email("minutes_published", {**context, "person": person},
+                                  to=person.email),
+                     person=person, group=meeting.group, url=context["minutes_url"])
     logger.info("Minutes of meeting %s published by %s to %d", meeting.pk, by, len(recipients))
     return len(recipients)
 

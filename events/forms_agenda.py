@@ -39,6 +39,8 @@ class AgendaItemForm(ServiceErrorsMixin, forms.Form):
         })
     description = forms.CharField(
         label="Description (optional)", required=False, max_length=2000,
+        help_text="What the item is for. You can use Markdown: **bold**, *italic*, "
+                  "- for a list, [text](https://link).",
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"max_length": "Description must be 2,000 characters or fewer"})
 

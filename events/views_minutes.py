@@ -166,6 +166,7 @@ def _minutes_page(request, meeting, minutes, *, is_chair: bool, number: int | No
         "entries": entries,
         "other_actions": other_actions,
         "is_chair": is_chair,
+        "network_reader": not is_chair and not can_view_meeting(request.user, meeting),
         **_attendance_sections(rows),
     })
 

@@ -15,6 +15,14 @@ def uk_when(meeting) -> str:
 
 
 @register.filter
+def markdown(text) -> str:
+    """Markdown text (minutes, agenda item notes) as sanitised HTML (``events.markup``)."""
+    from events.markup import render_markdown
+
+    return render_markdown(text)
+
+
+@register.filter
 def uk_date(value) -> str:
     """An aware datetime's date in Europe/London: "Sunday 28 March 2027"."""
     return format_date(value) if value else ""

@@ -230,7 +230,11 @@ def test_a_meeting_from_invitation_to_published_minutes(
     assert len(mail.outbox) == 4
     for message in published:
         assert any(path_of(u) == minutes_url for u in links(message))
-    assert signed_in(outsider).get(minutes_url).status_code == 200
+    outsider_page = signed_in(outsider).get(minutes_url)
+    assert outsider_page.status_code == 200
+    # The meeting's own page is not theirs to open, so the breadcrumb does not link it.
+    assert f'href="{meeting.get_absolute_url()}"' not in outsider_page.content.decode()
+    assert f'href="{meeting.get_absolute_url()}"' in jo_page
     assert Client().get(minutes_url).status_code == 302  # signed out: to sign in
 
     # The published minutes' PDF names who was there and who sent apologies.

@@ -7,6 +7,7 @@ from . import views_actions, views_exports
 urlpatterns: list = [
     path("meetings/<int:pk>/actions/new/", views_actions.action_create, name="action_create"),
     path("actions/<int:pk>/", views_actions.action_detail, name="action_detail"),
+    path("my/actions/", views_actions.my_actions, name="my_actions"),
     path("actions/<int:pk>/edit/", views_actions.action_update, name="action_update"),
     path("sigs/<slug:slug>/actions/", views_actions.action_log, name="action_log"),
     path("sigs/<slug:slug>/actions.csv", views_exports.action_log_csv, name="action_log_csv"),

@@ -673,3 +673,24 @@ def test_chair_closes_an_action_whose_owner_has_left(client, sig, chair, member,
     assert (action.status, action.owner) == ("done", member)
     # ...but cannot give it to them again once it has someone else.
     assert not actions.can_own_action(member, sig)
+
+
+def test_your_actions_lists_the_persons_own_actions_across_groups(client, db):
+    """Found by the newcomer test: nobody could see their own actions in one place."""
+    from tests.factories import ActionFactory, MeetingFactory, PersonFactory
+
+    jo, other = PersonFactory(full_name="Jo Owner"), PersonFactory(full_name="Al Other")
+    mine = ActionFactory(owner=jo, description="Draft the MRI protocol")
+    elsewhere = ActionFactory(owner=jo, meeting=MeetingFactory(),
+                              description="Book the placenta workshop")
+    ActionFactory(owner=other, description="Not Jo's")
+    done = ActionFactory(owner=jo, description="Already sent", status="done",
+                         closed_at=mine.created_at)
+    url = reverse("events:my_actions")
+    assert client.get(url).status_code == 302  # signed out: to sign in
+    client.force_login(jo)
+    page = client.get(url).content.decode()
+    assert "Draft the MRI protocol" in page and "Book the placenta workshop" in page
+    assert "Not Jo&#x27;s" not in page and "Not Jo's" not in page
+    assert "Recently done or dropped" in page and "Already sent" in page
+    assert mine.group != elsewhere.group and done.status == "done"  # two groups, one closed

@@ -211,6 +211,9 @@ class Group(models.Model):
     # [{"title": "...", "url": "https://..."}]
     output_links = models.JSONField(default=list, blank=True)
     close_reason = models.TextField(blank=True)
+    # When the group completed or closed early: the requests, waiting places and
+    # offers it ended then have this ``ended_at`` (so "My groups" can say why).
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["position", "name"]
@@ -416,10 +419,17 @@ class GroupTarget(models.Model):
         return self.describe()
 
     def describe(self) -> str:
-        """The target in words: "At least 1 from Sonographer", "At least 1 from each ICB"."""
+        """The target in words: "At least 2 from the sonographer staff group",
+        "At least 1 from each ICB" (staff group names do not all pluralise:
+        "Administrative and clerical", "Specialty registrar (radiology)")."""
         if self.kind == self.Kind.EACH_ICB:
             return f"At least {self.minimum} from each ICB"
-        return f"At least {self.minimum} from {self.staff_group}"
+        name = str(self.staff_group)
+        if name == "Other":
+            return f"At least {self.minimum} from other staff groups"
+        if name[:2] != name[:2].upper():  # "Sonographer", not "MRI radiographer"
+            name = name[0].lower() + name[1:]
+        return f"At least {self.minimum} from the {name} staff group"
 
 
 # The outbox, suppressions, delivery events, notice preferences and digests

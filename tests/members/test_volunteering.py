@@ -571,7 +571,7 @@ def test_targets_are_checked(run, group):
     staff = StaffGroupFactory(name="Sonographer")
     target = run(volunteering.group_target_add, group=group, kind="staff_group",
                  staff_group=staff, minimum=1)
-    assert target.describe() == "At least 1 from Sonographer"
+    assert target.describe() == "At least 1 from the sonographer staff group"
     with pytest.raises(ValidationError, match="already has that target"):
         run(volunteering.group_target_add, group=group, kind="staff_group", staff_group=staff)
     with pytest.raises(ValidationError, match="Select a staff group"):

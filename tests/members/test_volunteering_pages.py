@@ -417,7 +417,7 @@ def test_the_lead_adds_and_removes_targets_and_appoints_leads(client, sig, group
     client.post(reverse("members:target_add", kwargs={"slug": group.slug}),
                 {"kind": "staff_group", "staff_group": sono.pk, "minimum": "2"})
     target = GroupTarget.objects.get(group=group)
-    assert target.describe() == "At least 2 from Sonographer"
+    assert target.describe() == "At least 2 from the sonographer staff group"
     client.post(reverse("members:target_remove", kwargs={"slug": group.slug, "pk": target.pk}))
     assert not GroupTarget.objects.filter(group=group).exists()
     co_lead = MembershipFactory(group=sig, person=PersonFactory(full_name="Co Lead")).person

@@ -290,7 +290,10 @@ def test_publishing_emails_every_current_invitee(client, meeting, chair, member,
         "events:paper_download", kwargs={"pk": meeting.pk, "paper_pk": paper.pk})
     agenda_link = "https://sighub.example.nhs.uk" + reverse(
         "events:meeting_agenda", kwargs={"pk": meeting.pk})
-    assert links_in(body) == [paper_link, agenda_link]
+    # Then the notice footer's one-click unsubscribe and preferences links (issue 6).
+    assert links_in(body)[:2] == [paper_link, agenda_link]
+    assert links_in(body)[2].startswith("https://sighub.example.nhs.uk/mail/unsubscribe/")
+    assert links_in(body)[3:] == ["https://sighub.example.nhs.uk/my/notices/"]
     html = message.alternatives[0].content
     assert f'<a href="{paper_link}">Protocol</a>' in html and agenda_link in html
     assert [a.mimetype for a in message.alternatives] == ["text/html"]  # no calendar part

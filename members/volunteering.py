@@ -20,17 +20,21 @@ twice (PostgreSQL; SQLite has one writer at a time anyway).
 
 Offers are only made while the group is recruiting and its sign-up has not
 closed (``signup_closes``, a date in Europe/London, is the last open day);
-waiting people stay waiting otherwise. Lowering the cap below the number of
-participants removes nobody: new volunteers wait until numbers fall.
+waiting people stay waiting otherwise. An offer lasts ``VOLUNTEER_OFFER_DAYS``
+whole days on the Europe/London clock (see :func:`offer_deadline`). Lowering
+the cap below the places held removes nobody, and open offers stand (they
+were promised): new volunteers wait until numbers fall below the cap.
 
 Every status change queues the email that tells the person (and, for a new
-sign-up, the leads) in the same transaction: nothing is sent if it rolls back.
+sign-up, a withdrawal or an expired offer, the leads) in the same transaction:
+nothing is sent if it rolls back. A group with no lead yet is managed, and
+its volunteers decided, by its SIG's chairs; the emails say so.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -46,6 +50,11 @@ from .signals import membership_activated, membership_ended
 logger = logging.getLogger(__name__)
 
 STATEMENT_MAX_LENGTH = 1000
+
+# Dates a lead types (closing date, start, planned end) must fall in this range:
+# a year like 0226 or 2226 is a typo, not a plan.
+EARLIEST_YEAR = 2000
+LATEST_YEARS_AHEAD = 5
 
 # Which status a group may move to from each status (``group_change_status``).
 STATUS_TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -64,6 +73,60 @@ R = Membership.Role
 
 
 # --- Rules that read (no writes) ------------------------------------------------
+
+
+def normalise_text(text: str | None) -> str:
+    """``text`` with every line break one LF (browsers post CR LF) and outer spaces removed.
+
+    A textarea's ``maxlength`` counts a line break as one character, so lengths
+    are checked after this (else a statement the browser allowed is refused).
+    """
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+NULL_CHARACTER_MESSAGE = ("{name} contains a hidden character that cannot be saved: type it "
+                          "again, or paste it as plain text")
+
+
+def offer_deadline(now: datetime) -> datetime:
+    """When an offer made at ``now`` (aware) ends: ``VOLUNTEER_OFFER_DAYS`` whole days later.
+
+    Days are counted on the Europe/London wall clock, so an offer made at
+    10:00 ends at 10:00 N days later even across a clock change (N x 24
+    hours in UTC would end at 09:00 or 11:00). A wall time the clocks skip
+    (01:30 on the last Sunday of March) is read before the change, as
+    :mod:`zoneinfo` does. Returns an aware datetime in UTC.
+    """
+    local = timezone.localtime(now)
+    deadline = local + timedelta(days=settings.VOLUNTEER_OFFER_DAYS)  # wall-clock arithmetic
+    return deadline.astimezone(UTC)
+
+
+def offer_has_ended(membership: Membership, *, now: datetime | None = None) -> bool:
+    """True if ``membership`` is an offer whose deadline has passed (``expire_offers``
+    may not have run yet: it cannot be confirmed any more). No query."""
+    return (membership.status == S.OFFERED and membership.offer_expires_at is not None
+            and membership.offer_expires_at <= (now or timezone.now()))
+
+
+def check_plan_date(value: date | None, *, name: str, today: date) -> str:
+    """An error message if ``value`` is outside the dates a lead could mean, else "".
+
+    ``name`` starts the message ("Sign-up closes must be ..."). Allowed: from
+    1 January :data:`EARLIEST_YEAR` to :data:`LATEST_YEARS_AHEAD` years after
+    ``today`` (a Europe/London date).
+    """
+    if value is None:
+        return ""
+    if value.year < EARLIEST_YEAR:
+        return f"{name} must be in {EARLIEST_YEAR} or later"
+    try:
+        latest = today.replace(year=today.year + LATEST_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        latest = today.replace(year=today.year + LATEST_YEARS_AHEAD, day=28)
+    if value > latest:
+        return f"{name} must be no later than {latest:%-d %B %Y}"
+    return ""
 
 
 def signup_is_open(group: Group, *, now: datetime | None = None) -> bool:
@@ -134,6 +197,11 @@ def _next_waitlist_time(group: Group, *, now: datetime) -> datetime:
     return now
 
 
+def group_has_lead(group: Group) -> bool:
+    """True if ``group`` has an active lead. One query."""
+    return Membership.objects.filter(group=group, status=S.ACTIVE, role=R.LEAD).exists()
+
+
 def _managers_to_mail(group: Group) -> list[Person]:
     """The group's active leads; if it has none yet, its SIG's chairs (they manage it then)."""
     leads = list(Person.objects.filter(
@@ -147,8 +215,15 @@ def _managers_to_mail(group: Group) -> list[Person]:
 
 
 def _group_context(group: Group) -> dict:
+    """What every volunteering email may say about ``group``. One query (has it a lead?)."""
+    has_lead = group_has_lead(group)
     return {
         "group": group,
+        "has_lead": has_lead,
+        # Who decides requests: the leads, or the SIG's chairs until there is one.
+        "deciders": ("the group's leads" if has_lead
+                     else f"the {group.parent.name} SIG's chairs" if group.parent_id
+                     else "the group's chairs"),
         "group_url": f"{settings.SITE_URL}{group.get_absolute_url()}",
         "lead_url": f"{settings.SITE_URL}{reverse('members:lead_dashboard', args=[group.slug])}",
         "my_url": f"{settings.SITE_URL}{reverse('members:my_memberships')}",
@@ -176,15 +251,22 @@ def _mail_volunteer(template: str, membership: Membership, **context) -> None:
     ), kind="decision", group=group, key=key(membership) if key else None)
 
 
-def _mail_managers(membership: Membership) -> None:
+def _mail_managers(membership: Membership, template: str = "lead_notice", **context) -> None:
+    """Tell the group's leads (or, with none, its SIG's chairs) about ``membership``.
+
+    ``template``: ``lead_notice`` (a new volunteer) or ``lead_update`` (a
+    withdrawal or an expired offer, with ``event`` and ``offers`` in
+    ``context``). The person themselves is never told as a manager.
+    """
     group = membership.group
+    base = _group_context(group)
     for manager in _managers_to_mail(group):
         if manager.pk == membership.person_id:
             continue
         queue_email(render_email(
-            "volunteer_lead_notice",
-            {**_group_context(group), "membership": membership, "volunteer": membership.person,
-             "manager": manager},
+            f"volunteer_{template}",
+            {**base, "membership": membership, "volunteer": membership.person,
+             "manager": manager, **context},
             to=manager.email,
         ), kind="volunteering", group=group)
 
@@ -215,7 +297,7 @@ def _offer_free_places(group: Group, *, now: datetime) -> list[Membership]:
         if free <= 0:
             return []
         waiting = waiting[:free]
-    deadline = now + timedelta(days=settings.VOLUNTEER_OFFER_DAYS)
+    deadline = offer_deadline(now)
     offered = []
     for membership in waiting:
         membership.group = group
@@ -261,8 +343,9 @@ def volunteer_sign_up(
     Args:
         person: a signed-in, active person. Any member of staff may volunteer,
             not only members of the SIG; volunteering does not make them one.
-        statement: why they volunteer (1 to ``STATEMENT_MAX_LENGTH`` characters,
-            shown to the group's leads only).
+        statement: why they volunteer (1 to ``STATEMENT_MAX_LENGTH`` characters
+            once line breaks are one character each, no null character; shown to the
+            group's leads only, or to its SIG's chairs while it has no lead).
         line_manager_aware: must be True (they confirm their line manager knows).
         trust, staff_group: if given, saved on their profile first; they must
             end up with a trust.
@@ -279,10 +362,12 @@ def volunteer_sign_up(
     The group row is locked while places are counted, so concurrent sign-ups
     never take more places than there are.
     """
-    statement = (statement or "").strip()
+    statement = normalise_text(statement)
     errors: dict[str, str] = {}
     if not statement:
         errors["statement"] = "Say why you would like to join the group"
+    elif "\x00" in statement:
+        errors["statement"] = NULL_CHARACTER_MESSAGE.format(name="Why you would like to join")
     elif len(statement) > STATEMENT_MAX_LENGTH:
         errors["statement"] = (f"Why you would like to join must be {STATEMENT_MAX_LENGTH:,} "
                                "characters or fewer")
@@ -416,16 +501,24 @@ def volunteer_withdraw(*, membership: Membership, ended_by: Person | None = None
     is offered to the first person waiting, if sign-up is still open; that
     person is emailed with ``VOLUNTEER_OFFER_DAYS`` days to confirm.
     Withdrawing from active sends :data:`members.signals.membership_ended`
-    (their meeting invitations are withdrawn). ``ended_by``: who did it, if
-    not the person themselves (recorded as the decider).
+    (their meeting invitations are withdrawn). A lead who withdraws stops
+    being a lead (leads hold no place). ``ended_by``: who did it, if not the
+    person themselves (recorded as the decider). The group's other leads (or,
+    with none, its SIG's chairs) get one short email saying who withdrew and
+    who, if anyone, was offered the place.
 
     Returns the offers made (a list of memberships, often empty). Raises
-    ValidationError (nothing changed) if the membership is not current.
+    ValidationError (nothing changed) if the membership is not current, or
+    if the group has finished (completed or closed early: its record of who
+    took part stays as it was).
     """
     now = now or timezone.now()
     group, membership = _lock_membership(membership)
     if membership.status not in Membership.CURRENT_STATUSES:
         raise ValidationError("You are no longer in this group: there is nothing to withdraw.")
+    if group.status in FINISHED_STATUSES:
+        raise ValidationError(f"{group.name} has finished: there is nothing to withdraw from.")
+    previous = membership.status
     was_active = membership.status == S.ACTIVE
     membership.status = S.LEFT
     membership.ended_at = now
@@ -435,7 +528,10 @@ def volunteer_withdraw(*, membership: Membership, ended_by: Person | None = None
     membership.save(update_fields=["status", "ended_at", "decided_by", "decided_at"])
     if was_active:
         membership_ended.send(sender=Membership, membership=membership)
-    return _offer_free_places(group, now=now)
+    offers = _offer_free_places(group, now=now)
+    _mail_managers(membership, "lead_update", event="withdrew", previous=previous,
+                   offers=offers)
+    return offers
 
 
 @transaction.atomic
@@ -454,8 +550,8 @@ def volunteer_confirm_offer(*, membership: Membership,
     if membership.offer_expires_at <= now:
         expired = timezone.localtime(membership.offer_expires_at)
         raise ValidationError(
-            f"This offer expired on {expired:%-d %B %Y at %H:%M}. The place passes to the "
-            "next person waiting.")
+            f"This offer ended on {expired:%-d %B %Y at %H:%M} (UK time): the place is "
+            "passing to the next person waiting.")
     membership.status = S.ACTIVE
     membership.decided_at = now
     membership.save(update_fields=["status", "decided_at"])
@@ -472,7 +568,9 @@ def volunteer_offers_expire(*, now: datetime | None = None) -> list[Membership]:
     moment is either confirmed or expired, never both. An expired offer
     becomes ``expired`` (the person is emailed and leaves the list for
     good); the freed places go to the next people waiting, if sign-up is
-    still open. Safe to run again: nothing is due the second time.
+    still open, and the group's leads (or, with none, its SIG's chairs) get
+    one short email per expired offer. Safe to run again: nothing is due
+    the second time.
 
     Returns the memberships whose offers expired.
     """
@@ -494,27 +592,53 @@ def volunteer_offers_expire(*, now: datetime | None = None) -> list[Membership]:
                 membership.save(update_fields=["status", "ended_at"])
                 _mail_volunteer("offer_expired", membership)
             expired.extend(due)
-            _offer_free_places(group, now=now)
+            offers = _offer_free_places(group, now=now)
+            for membership in due:
+                _mail_managers(membership, "lead_update", event="expired",
+                               previous=S.OFFERED, offers=offers)
     return expired
 
 
 # --- Leads and the SIG's chairs -------------------------------------------------------
 
 
+_KEEP = object()  # an argument left out: the group keeps its value
+
+
 @transaction.atomic
 def group_update_recruitment(
     *, group: Group, places: int | None, signup_closes: date | None, requires_approval: bool,
-    hours_per_month: int | None, changed_by: Person | None = None, now: datetime | None = None,
+    hours_per_month: int | None, starts_on: date | None | object = _KEEP,
+    ends_on: date | None | object = _KEEP, changed_by: Person | None = None,
+    now: datetime | None = None,
 ) -> list[Membership]:
-    """Change a task-and-finish group's places, closing date, approval rule and time commitment.
+    """Change a task-and-finish group's places, dates, approval rule and time commitment.
 
     ``places`` None means no limit (else 1 or more). Raising the cap (or
     reopening sign-up with a later closing date) offers the freed places to
-    the people waiting, in order; lowering it below the number of
-    participants removes nobody, and new volunteers wait until numbers fall.
+    the people waiting, in order.
+
+    Lowering the cap below the places held (participants plus open offers)
+    removes nobody, and **open offers stand**: they were made while the
+    place was free and the person was told it is theirs until the deadline,
+    so withdrawing them would break a promise. If they are all confirmed
+    the group is over its cap for a while; nobody new is offered a place
+    until numbers fall below the cap. The lead's page says so (see
+    :func:`members.selectors.lead_page`'s ``over_cap_if_confirmed``).
+
+    Dates (Europe/London): ``signup_closes`` is the last day people can
+    volunteer; ``starts_on`` and ``ends_on`` (planned end) are shown on the
+    group's page, and left out they keep their values. Each must fall
+    between :data:`EARLIEST_YEAR` and :data:`LATEST_YEARS_AHEAD` years from
+    today; the planned end must be after the start. A closing date after
+    the start is allowed: a group under way may recruit again (see
+    :data:`STATUS_TRANSITIONS`) and people may join after it has started.
+    A closing date in the past is allowed and closes sign-up at once (the
+    view tells the lead so).
 
     Returns the offers made. Raises ValidationError (nothing changed) for a
-    SIG, a finished group, places below 1 or hours below 1.
+    SIG, a finished group, places or hours below 1, or a date out of range
+    (errors keyed by field).
     """
     now = now or timezone.now()
     group = _lock_group(group)
@@ -522,28 +646,43 @@ def group_update_recruitment(
         raise ValidationError("Only a task-and-finish group has places.")
     if group.status in FINISHED_STATUSES:
         raise ValidationError(f"{group.name} has finished: its places can no longer change.")
+    starts_on = group.starts_on if starts_on is _KEEP else starts_on
+    ends_on = group.ends_on if ends_on is _KEEP else ends_on
+    today = timezone.localdate(now)
     errors = {}
     if places is not None and places < 1:
         errors["places"] = "Places must be 1 or more, or left empty for no limit"
     if hours_per_month is not None and hours_per_month < 1:
         errors["hours_per_month"] = "Hours per month must be 1 or more"
+    for field, value, name in (("signup_closes", signup_closes, "Sign-up closes"),
+                               ("starts_on", starts_on, "Start date"),
+                               ("ends_on", ends_on, "Planned end date")):
+        message = check_plan_date(value, name=name, today=today)
+        if message:
+            errors[field] = message
+    if (starts_on and ends_on and "starts_on" not in errors and "ends_on" not in errors
+            and ends_on <= starts_on):
+        errors["ends_on"] = "Planned end date must be after the start date"
     if errors:
         raise ValidationError(errors)
     group.places = places
     group.signup_closes = signup_closes
     group.requires_approval = requires_approval
     group.hours_per_month = hours_per_month
+    group.starts_on = starts_on
+    group.ends_on = ends_on
     group.full_clean(validate_unique=False)
     group.save(update_fields=["places", "signup_closes", "requires_approval",
-                              "hours_per_month"])
+                              "hours_per_month", "starts_on", "ends_on"])
     return _offer_free_places(group, now=now)
 
 
 def parse_output_links(text: str) -> list[dict]:
     """Read links to a group's outputs, one a line: ``Title https://...`` or just the URL.
 
-    Returns ``[{"title": str, "url": str}]``. Raises ValidationError naming
-    the first line that has no http(s) address.
+    Returns ``[{"title": str, "url": str}]``. Raises ValidationError (keyed
+    ``output_links``) naming the first line that has no http(s) address, so
+    ``javascript:`` and other schemes never become links.
     """
     links = []
     for number, line in enumerate((text or "").splitlines(), start=1):
@@ -570,7 +709,11 @@ def group_change_status(
     needs an ``outcome_summary`` (and takes ``output_links``, see
     :func:`parse_output_links`); ``closed_early`` needs a ``close_reason``.
     Opening recruitment offers free places to people waiting. Finishing the
-    group ends every request, waiting place and open offer (status ``left``).
+    group (completed or closed early) records ``finished_at`` and ends every
+    request, waiting place and open offer (status ``left``, ``ended_at`` the
+    same moment), and emails each of those people that the group has
+    finished and they need do nothing more. Participants and leads keep
+    their record.
 
     Returns the group. Raises ValidationError (nothing changed) for a move
     that is not allowed or a missing outcome or reason.
@@ -585,8 +728,8 @@ def group_change_status(
         raise ValidationError({"status": (
             f"A group that is {group.get_status_display().lower()} cannot become "
             f"{Group.Status(status).label.lower()}")})
-    outcome_summary = (outcome_summary or "").strip()
-    close_reason = (close_reason or "").strip()
+    outcome_summary = normalise_text(outcome_summary)
+    close_reason = normalise_text(close_reason)
     if status == Group.Status.COMPLETED and not outcome_summary:
         raise ValidationError({"outcome_summary": "Summarise what the group achieved"})
     if status == Group.Status.CLOSED_EARLY and not close_reason:
@@ -597,11 +740,25 @@ def group_change_status(
         group.output_links = output_links or []
     if status == Group.Status.CLOSED_EARLY:
         group.close_reason = close_reason
-    group.save(update_fields=["status", "outcome_summary", "output_links", "close_reason"])
     if status in FINISHED_STATUSES:
-        Membership.objects.filter(
-            group=group, status__in=Membership.VOLUNTEER_PENDING_STATUSES,
-        ).update(status=S.LEFT, ended_at=now, decided_by=changed_by, decided_at=now)
+        group.finished_at = now
+    group.save(update_fields=["status", "outcome_summary", "output_links", "close_reason",
+                              "finished_at"])
+    if status in FINISHED_STATUSES:
+        ended = list(Membership.objects.select_for_update(of=("self",)).select_related("person")
+                     .filter(group=group, status__in=Membership.VOLUNTEER_PENDING_STATUSES)
+                     .order_by("pk"))
+        for membership in ended:
+            previous = membership.status
+            membership.group = group
+            membership.status = S.LEFT
+            membership.ended_at = now
+            membership.decided_by = changed_by
+            membership.decided_at = now
+            membership.save(update_fields=["status", "ended_at", "decided_by", "decided_at"])
+            _mail_volunteer("group_finished", membership, previous=previous)
+        logger.info("%s: %s; %d request(s), waiting place(s) and offer(s) ended", group.slug,
+                    status, len(ended))
     else:
         _offer_free_places(group, now=now)
     return group
@@ -612,11 +769,14 @@ def group_target_add(*, group: Group, kind: str, staff_group: StaffGroup | None 
                      minimum: int = 1) -> GroupTarget:
     """Add a desired-mix target to a task-and-finish group (see :class:`GroupTarget`).
 
-    Raises ValidationError (nothing changed) for a SIG, a staff-group target
-    without a staff group, ``minimum`` below 1, or a target the group already has.
+    Raises ValidationError (nothing changed) for a SIG, a finished group, a
+    staff-group target without a staff group, ``minimum`` below 1, or a
+    target the group already has.
     """
     if group.kind != Group.Kind.TASK_AND_FINISH:
         raise ValidationError("Only a task-and-finish group has targets.")
+    if group.status in FINISHED_STATUSES:
+        raise ValidationError(f"{group.name} has finished: its targets can no longer change.")
     if kind not in GroupTarget.Kind.values:
         raise ValidationError({"kind": "Select the kind of target"})
     if kind == GroupTarget.Kind.STAFF_GROUP and staff_group is None:
@@ -636,7 +796,10 @@ def group_target_add(*, group: Group, kind: str, staff_group: StaffGroup | None 
 
 @transaction.atomic
 def group_target_remove(*, target: GroupTarget) -> None:
-    """Remove a desired-mix target."""
+    """Remove a desired-mix target. Raises ValidationError if its group has finished."""
+    if target.group.status in FINISHED_STATUSES:
+        raise ValidationError(f"{target.group.name} has finished: its targets can no longer "
+                              "change.")
     target.delete()
 
 
@@ -649,13 +812,23 @@ def membership_appoint_lead(*, group: Group, person: Person, appointed_by: Perso
     member (any role) of ``group.parent``. A current membership of the
     group (participant, waiting, offered, requested) becomes the lead one;
     a participant's place is freed (leads take no place) and offered on.
+
+    The appointment is recorded on the membership (``decided_by`` is
+    ``appointed_by``, ``decided_at`` is ``now``; shown on the lead's page)
+    and the new lead is emailed ("You are now a lead of ...", with a link to
+    the lead's page), also when a SIG chair appoints themselves: a lead
+    reads volunteers' statements, so becoming one is never silent.
+
     Returns ``(membership, changed)``; ``changed`` is False if they were
-    already a lead. Raises ValidationError (nothing changed) otherwise.
+    already a lead (nothing is sent). Raises ValidationError (nothing
+    changed) for a SIG, a finished group, or someone not in the SIG.
     """
     now = now or timezone.now()
     group = _lock_group(group)
     if group.kind != Group.Kind.TASK_AND_FINISH:
         raise ValidationError("Leads lead task-and-finish groups; SIGs have chairs.")
+    if group.status in FINISHED_STATUSES:
+        raise ValidationError(f"{group.name} has finished: its leads can no longer change.")
     if not Membership.objects.filter(person=person, group_id=group.parent_id,
                                      status=S.ACTIVE).exists():
         raise ValidationError(f"{person} is not a member of the SIG this group belongs to: "
@@ -679,5 +852,10 @@ def membership_appoint_lead(*, group: Group, person: Person, appointed_by: Perso
     membership.save()
     if not was_active:
         membership_activated.send(sender=Membership, membership=membership)
+    membership.group = group
+    membership.person = person
+    _mail_volunteer("lead_appointed", membership, appointed_by=appointed_by)
+    logger.info("%s: %s appointed lead by %s", group.slug, person.email,
+                appointed_by.email if appointed_by else "the network office")
     _offer_free_places(group, now=now)
     return membership, True

@@ -57,8 +57,13 @@ from .transports import Failure, classify, describe, open_mailer, rate_per_minut
 
 logger = logging.getLogger(__name__)
 
+
+def _timezone_now() -> datetime:
+    return timezone.now()  # looked up at each call, so tests that move Django's clock move ours
+
+
 #: The current time as an aware datetime. Replace it (or pass ``clock=``) to test pacing.
-clock: Callable[[], datetime] = timezone.now
+clock: Callable[[], datetime] = _timezone_now
 
 DEFAULT_PRIORITY = {
     OutboxMessage.Kind.SIGN_IN: OutboxMessage.PRIORITY_SIGN_IN,
@@ -338,17 +343,16 @@ def deliver(pk: int, *, connection=None, clock: Callable[[], datetime] | None = 
     row, claimed = _claim(pk, _now(clock), skip_locked=skip_locked)
     if row is None:
         return claimed
+    mailer = connection if connection is not None else open_mailer()
     try:
         message = build_outbox_message(row)
         if connection is not None:
             connection.open()  # once per batch: send_messages then leaves it open
-            connection.send_messages([message])
-        else:
-            open_mailer().send_messages([message])
+        mailer.send_messages([message])
     except Exception as exc:  # noqa: BLE001 - every sending error is classified and recorded
         failure = classify(exc)
-        if connection is not None:
-            _close_quietly(connection)  # the next message reconnects
+        # Drop a half-open connection (e.g. a refused login); a batch reconnects.
+        _close_quietly(mailer)
         status = _record_failure(pk, failure, _now(clock), attempted=True, requeue=requeue)
         return Delivery(status, failure=failure, attempted=True)
     sent_at = _now(clock)

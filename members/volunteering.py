@@ -150,6 +150,10 @@ def signup_closed_reason(group: Group, *, now: datetime | None = None) -> str:
         return f"{group.name} is a SIG: register your interest in it instead."
     if group.status == Group.Status.PROPOSED:
         return f"{group.name} is not recruiting volunteers yet."
+    if group.status == Group.Status.COMPLETED:
+        return f"{group.name} has finished its work: it is no longer taking volunteers."
+    if group.status == Group.Status.CLOSED_EARLY:
+        return f"{group.name} has closed early: it is no longer taking volunteers."
     if group.status != Group.Status.RECRUITING:
         return (f"{group.name} is no longer recruiting volunteers "
                 f"({group.get_status_display().lower()}).")

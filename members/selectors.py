@@ -77,6 +77,48 @@ def pending_applications(*, group: Group) -> QuerySet[Membership]:
     )
 
 
+def my_memberships(*, person: Person, now=None) -> list[Membership]:
+    """``person``'s memberships for "My groups", each group's newest first, with group and SIG.
+
+    Task-and-finish rows also carry, for the page: ``position`` (1-based
+    place on the waiting list, or None), ``offer_ended`` (an offer whose
+    deadline has passed but that ``expire_offers`` has not yet ended),
+    ``group_finished`` (the group completed or closed early) and
+    ``ended_by_finish`` (this request, waiting place or offer ended because
+    the group finished). Two queries (one when nobody is waiting).
+    """
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    memberships = list(Membership.objects.filter(person=person)
+                       .select_related("group", "group__parent")
+                       .order_by("group__position", "group__name", "-applied_at"))
+    waiting = [m for m in memberships if m.status == Membership.Status.WAITING]
+    positions: dict[int, int] = {}
+    if waiting:
+        rows = (Membership.objects.filter(group_id__in={m.group_id for m in waiting},
+                                          status=Membership.Status.WAITING)
+                .order_by("group_id", "waitlisted_at", "pk").values_list("group_id", "pk"))
+        counter: dict[int, int] = {}
+        for group_id, pk in rows:
+            counter[group_id] = counter.get(group_id, 0) + 1
+            positions[pk] = counter[group_id]
+    finished = (Group.Status.COMPLETED, Group.Status.CLOSED_EARLY)
+    for membership in memberships:
+        group = membership.group
+        membership.position = positions.get(membership.pk)
+        membership.offer_ended = (membership.status == Membership.Status.OFFERED
+                                  and membership.offer_expires_at is not None
+                                  and membership.offer_expires_at <= now)
+        membership.group_finished = (group.kind == Group.Kind.TASK_AND_FINISH
+                                     and group.status in finished)
+        membership.ended_by_finish = (membership.group_finished
+                                      and membership.status == Membership.Status.LEFT
+                                      and group.finished_at is not None
+                                      and membership.ended_at == group.finished_at)
+    return memberships
+
+
 def current_membership_for(*, person: Person, group: Group) -> Membership | None:
     """``person``'s applied or active membership of ``group``, or None (also for anonymous users).
 
@@ -148,10 +190,15 @@ def get_involved_groups(
     """Recruiting task-and-finish groups whose sign-up is open on ``today`` (Europe/London date).
 
     Filters (each optional): ``sig_slug`` (the parent SIG), ``icb_code`` (an
-    ICB's ODS code: groups with a lead from a trust in that ICB, or, before
-    any lead is appointed, whose SIG's chair trust is in it), ``max_hours``
-    (stated time commitment of at most that many hours a month; groups that
-    have not stated one are left out).
+    ICB's ODS code), ``max_hours`` (stated time commitment of at most that
+    many hours a month; groups that have not stated one are left out).
+
+    Every group is open to staff from every trust, so the ICB filter means
+    "groups run from near me": a group matches when one of its active
+    leads, or one of its SIG's active chairs (or the SIG's chair trust in
+    the network file), works at a trust in that ICB. A group with no lead
+    whose trust is known yet (shown as "lead to be appointed") matches
+    every ICB, so no recruiting group is ever missing from all of them.
 
     Each group has ``parent``, ``held``, ``participants``, ``waiting``,
     ``places_left`` (None: no limit), ``lead_memberships`` (active leads with
@@ -169,13 +216,16 @@ def get_involved_groups(
     if sig_slug:
         groups = groups.filter(parent__slug=sig_slug)
     if icb_code:
-        led_from = Membership.objects.filter(
-            group=OuterRef("pk"), status=Membership.Status.ACTIVE, role=Membership.Role.LEAD,
-            person__trust__icb__ods_code=icb_code)
-        no_lead = ~Exists(Membership.objects.filter(
-            group=OuterRef("pk"), status=Membership.Status.ACTIVE, role=Membership.Role.LEAD))
-        groups = groups.filter(Exists(led_from)
-                               | (no_lead & Q(parent__chair_trust__icb__ods_code=icb_code)))
+        leads = Membership.objects.filter(group=OuterRef("pk"), status=Membership.Status.ACTIVE,
+                                          role=Membership.Role.LEAD)
+        sig_chairs = Membership.objects.filter(
+            group=OuterRef("parent_id"), status=Membership.Status.ACTIVE,
+            role__in=Membership.CHAIR_ROLES, person__trust__icb__ods_code=icb_code)
+        groups = groups.filter(
+            Exists(leads.filter(person__trust__icb__ods_code=icb_code))
+            | Exists(sig_chairs)
+            | Q(parent__chair_trust__icb__ods_code=icb_code)
+            | ~Exists(leads.filter(person__trust__isnull=False)))
     if max_hours is not None:
         groups = groups.filter(hours_per_month__lte=max_hours)
     groups = list(_with_place_counts(groups).prefetch_related(_leads_prefetch())
@@ -241,6 +291,7 @@ class LeadPage:
 
     ``waiting`` is in list order; ``requested`` oldest first; ``mix`` has one
     row per staff-group target and one per ICB for an each-ICB target.
+    ``places`` is the group's cap (None: no limit).
     """
 
     leads: list[Membership]
@@ -251,6 +302,18 @@ class LeadPage:
     targets: list
     mix: list[MixRow]
     sig_members: list[Membership]
+    places: int | None = None
+
+    @property
+    def over_cap_if_confirmed(self) -> int:
+        """How far over the cap the group goes if every open offer is confirmed (0: not).
+
+        Offers made before the cap was lowered stand (see
+        :func:`members.volunteering.group_update_recruitment`).
+        """
+        if self.places is None or not self.offered:
+            return 0
+        return max(self.held - self.places, 0)
 
     @property
     def held(self) -> int:
@@ -275,7 +338,7 @@ def lead_page(*, group: Group) -> LeadPage:
     S, R = Membership.Status, Membership.Role
     current = list(Membership.objects.filter(group=group, status__in=Membership.CURRENT_STATUSES)
                    .select_related("person", "person__trust", "person__trust__icb",
-                                   "person__staff_group")
+                                   "person__staff_group", "decided_by")
                    .order_by("person__full_name", "person__email"))
     leads = [m for m in current if m.status == S.ACTIVE and m.role == R.LEAD]
     participants = [m for m in current if m.status == S.ACTIVE and m.role != R.LEAD]
@@ -311,4 +374,5 @@ def lead_page(*, group: Group) -> LeadPage:
     sig_members = list(Membership.objects.filter(group_id=group.parent_id, status=S.ACTIVE)
                        .select_related("person").order_by("person__full_name", "person__email"))
     return LeadPage(leads=leads, participants=participants, offered=offered, waiting=waiting,
-                    requested=requested, targets=targets, mix=mix, sig_members=sig_members)
+                    requested=requested, targets=targets, mix=mix, sig_members=sig_members,
+                    places=group.places)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import services
+from . import selectors, services
 from .forms import DecisionForm, ProfileForm, RegisterInterestForm
 from .models import ICB, Group, Membership, Network
 from .permissions import can_manage_group
@@ -157,11 +157,7 @@ def _feed_urls(person) -> tuple[str, str]:
 @login_required
 def my_memberships(request):
     """The signed-in person's groups (role and status), their details and calendar feed."""
-    memberships = (
-        Membership.objects.filter(person=request.user)
-        .select_related("group", "group__parent")
-        .order_by("group__position", "group__name", "-applied_at")
-    )
+    memberships = selectors.my_memberships(person=request.user)
     feed_url, webcal_url = _feed_urls(request.user)
     return render(request, "members/my_memberships.html", {
         "memberships": memberships,

@@ -1,7 +1,11 @@
 """Forms for task-and-finish groups: volunteering, the "Get involved" filters, the lead's page.
 
-Templates render every field through ``templates/members/form_field.html``.
-Every error message names its field, in NHS.UK style.
+Templates render every field through ``templates/members/form_field.html``
+(dates through ``events/includes/date_input.html``: the NHS.UK day, month and
+year boxes of :class:`events.forms.DateInputField`, since a ``type=date``
+picker shows mm/dd/yyyy in a US-English browser). Every error message names
+its field, in NHS.UK style. Textareas count a line break as one character,
+as the browser's ``maxlength`` does.
 """
 
 from __future__ import annotations
@@ -9,10 +13,45 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from events.forms import DateInputField
+
 from .forms import StaffGroupChoiceField, TrustChoiceField
 from .models import ICB, Group, GroupTarget, StaffGroup
 from .selectors import HOURS_CHOICES
-from .volunteering import STATEMENT_MAX_LENGTH, parse_output_links
+from .volunteering import (
+    NULL_CHARACTER_MESSAGE,
+    STATEMENT_MAX_LENGTH,
+    normalise_text,
+    parse_output_links,
+)
+
+
+class TextAreaField(forms.CharField):
+    """A textarea's text, its line breaks made one character before the length check.
+
+    Browsers post a line break as CR LF but count it as one character for
+    ``maxlength``; without this, text the browser allowed would be refused as
+    too long. ``name`` is what the messages call the field. A null character
+    (pasted from some tools) gets an NHS.UK-style message, not Django's.
+    """
+
+    def __init__(self, *, name: str, max_length: int, rows: int = 3, **kwargs) -> None:
+        messages = {
+            "max_length": f"{name} must be {max_length:,} characters or fewer",
+            "null_characters_not_allowed": NULL_CHARACTER_MESSAGE.format(name=name),
+            **kwargs.pop("error_messages", {}),
+        }
+        super().__init__(
+            max_length=max_length, error_messages=messages,
+            widget=forms.Textarea(attrs={"rows": rows, "maxlength": max_length}), **kwargs)
+
+    def to_python(self, value):
+        """The text with CR LF (and lone CR) made LF and outer spaces removed."""
+        return normalise_text(super().to_python(value))
+
+
+def _plan_date(label: str, name: str, hint: str) -> DateInputField:
+    return DateInputField(label=label, name=name, required=False, help_text=hint)
 
 
 class ServiceErrorsMixin:
@@ -33,17 +72,12 @@ class VolunteerForm(ServiceErrorsMixin, forms.Form):
     asked for them on the same form; otherwise those fields are left out.
     """
 
-    statement = forms.CharField(
+    statement = TextAreaField(
         label="Why you would like to join this group",
         help_text="A few sentences: your role and what you could bring. Only the group's "
-                  "leads read this.",
-        max_length=STATEMENT_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": STATEMENT_MAX_LENGTH}),
-        error_messages={
-            "required": "Say why you would like to join the group",
-            "max_length": f"Why you would like to join must be {STATEMENT_MAX_LENGTH:,} "
-                          "characters or fewer",
-        },
+                  "leads read this (or, until it has a lead, the SIG's chairs).",
+        name="Why you would like to join", max_length=STATEMENT_MAX_LENGTH, rows=4,
+        error_messages={"required": "Say why you would like to join the group"},
     )
     line_manager_aware = forms.BooleanField(
         label="My line manager knows I am volunteering for this group",
@@ -82,7 +116,7 @@ class GetInvolvedFilterForm(forms.Form):
     """Filters on "Get involved" (GET): SIG, ICB, time commitment. All optional."""
 
     sig = forms.ChoiceField(label="Special interest group", required=False)
-    icb = forms.ChoiceField(label="Led from (integrated care board)", required=False)
+    icb = forms.ChoiceField(label="Integrated care board (ICB)", required=False)
     hours = forms.ChoiceField(
         label="Time commitment", required=False,
         choices=[("", "Any")] + [(value, label) for value, label, _ in HOURS_CHOICES])
@@ -107,7 +141,11 @@ class GetInvolvedFilterForm(forms.Form):
 
 
 class RecruitmentForm(ServiceErrorsMixin, forms.Form):
-    """The lead changes places, closing date, approval and time commitment."""
+    """The lead changes places, dates (closing, start, planned end), approval and time.
+
+    The dates' ranges and order are checked by
+    :func:`members.volunteering.group_update_recruitment` and shown on their fields.
+    """
 
     places = forms.IntegerField(
         label="Places (optional)", required=False, min_value=1, max_value=10000,
@@ -123,21 +161,25 @@ class RecruitmentForm(ServiceErrorsMixin, forms.Form):
         error_messages={"invalid": "Hours per month must be a whole number, like 4",
                         "min_value": "Hours per month must be 1 or more",
                         "max_value": "Hours per month must be 200 or fewer"})
-    signup_closes = forms.DateField(
-        label="Sign-up closes (optional)", required=False,
-        help_text="The last day people can volunteer. Leave empty to keep sign-up open.",
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        error_messages={"invalid": "Enter a real date for sign-up closes, like 2026-06-30"})
+    signup_closes = _plan_date(
+        "Sign-up closes (optional)", "Sign-up closes",
+        "The last day people can volunteer, for example 30 6 2027. Leave empty to keep "
+        "sign-up open.")
+    starts_on = _plan_date("Start date (optional)", "Start date",
+                           "When the group starts its work, for example 1 9 2027.")
+    ends_on = _plan_date("Planned end date (optional)", "Planned end date",
+                         "When the group plans to finish, for example 31 3 2028.")
     requires_approval = forms.BooleanField(
         label="Leads accept or decline each volunteer", required=False,
         help_text="Otherwise volunteers join straight away while places last.")
 
     @classmethod
     def for_group(cls, group: Group, data=None) -> RecruitmentForm:
+        """The form filled in with ``group``'s current values (bound to ``data`` if given)."""
         return cls(data=data, initial={
             "places": group.places, "hours_per_month": group.hours_per_month,
-            "signup_closes": group.signup_closes, "requires_approval": group.requires_approval})
+            "signup_closes": group.signup_closes, "starts_on": group.starts_on,
+            "ends_on": group.ends_on, "requires_approval": group.requires_approval})
 
 
 class StatusForm(ServiceErrorsMixin, forms.Form):
@@ -147,26 +189,29 @@ class StatusForm(ServiceErrorsMixin, forms.Form):
         label="New status", widget=forms.RadioSelect,
         error_messages={"required": "Select the group's new status",
                         "invalid_choice": "Select one of the statuses listed"})
-    outcome_summary = forms.CharField(
-        label="Outcome (when completed)", required=False, max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"max_length": "The outcome must be 4,000 characters or fewer"})
-    output_links = forms.CharField(
-        label="Links to outputs (when completed, optional)", required=False, max_length=8000,
-        help_text="One a line: a title then the address, e.g. Protocol set https://...",
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"max_length": "The links must be 8,000 characters or fewer"})
-    close_reason = forms.CharField(
-        label="Reason (when closing early)", required=False, max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"max_length": "The reason must be 2,000 characters or fewer"})
+    outcome_summary = TextAreaField(
+        label="Outcome (when completed)", required=False, name="The outcome", max_length=4000)
+    output_links = TextAreaField(
+        label="Links to outputs (when completed, optional)", required=False,
+        name="The links", max_length=8000,
+        help_text="One a line: a title then the address, for example Protocol set "
+                  "https://www.example.nhs.uk/protocols.pdf")
+    close_reason = TextAreaField(
+        label="Reason (when closing early)", required=False, name="The reason",
+        max_length=2000)
 
     def __init__(self, *args, allowed: tuple[str, ...], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [(s, Group.Status(s).label) for s in allowed]
 
     def clean_output_links(self) -> list[dict]:
-        return parse_output_links(self.cleaned_data["output_links"])
+        """The links as ``[{"title", "url"}]``; a line without an https address is an
+        error on this field (``parse_output_links`` keys its error by field name, which
+        a ``clean_<field>`` method may not raise)."""
+        try:
+            return parse_output_links(self.cleaned_data["output_links"])
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
 
 
 class TargetForm(ServiceErrorsMixin, forms.Form):

@@ -54,9 +54,25 @@ def is_lead(user, group: Group) -> bool:
 
 
 def can_read_statements(user, group: Group) -> bool:
-    """Volunteers' statements are for the group's leads only (not the SIG's chairs, not
-    the network office): people wrote them to the leads. One query."""
-    return is_lead(user, group)
+    """Volunteers' statements are for the group's leads (not the network office).
+
+    While the group has **no lead**, its SIG's chairs read them too: they are
+    the ones deciding requests then (see ``members.volunteering``), and
+    deciding without the statement would be deciding blind. The volunteer
+    form says so ("or, until it has a lead, the SIG's chairs"), and the
+    lead's page tells a chair why they can see them. Once a lead is
+    appointed, chairs no longer see them (a chair who appoints themselves
+    is a lead, and is emailed that they are). Three queries at most.
+    """
+    if not user.is_authenticated or group.kind != Group.Kind.TASK_AND_FINISH:
+        return False
+    if is_lead(user, group):
+        return True
+    has_lead = Membership.objects.filter(group=group, role=Membership.Role.LEAD,
+                                         status=Membership.Status.ACTIVE).exists()
+    return not has_lead and Membership.objects.filter(
+        person=user, group_id=group.parent_id, role__in=Membership.CHAIR_ROLES,
+        status=Membership.Status.ACTIVE).exists()
 
 
 def get_task_and_finish_for_manager(user: Person, slug: str) -> Group:

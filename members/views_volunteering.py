@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -49,6 +50,21 @@ def _lead_url(group: Group) -> str:
     return reverse("members:lead_dashboard", kwargs={"slug": group.slug})
 
 
+def _people(count: int) -> str:
+    return f"{count} {'person' if count == 1 else 'people'}"
+
+
+def _mark_state(group: Group) -> Group:
+    """Set what the pages show about ``group`` now: ``signup_open``, ``finished`` and
+    ``signup_closed_on`` (the closing date if it has passed while recruiting). No query."""
+    group.signup_open = volunteering.signup_is_open(group)
+    group.finished = group.status in volunteering.FINISHED_STATUSES
+    group.signup_closed_on = (
+        group.signup_closes if (group.status == Group.Status.RECRUITING and group.signup_closes
+                                and group.signup_closes < timezone.localdate()) else None)
+    return group
+
+
 @require_safe
 def get_involved(request):
     """Network-wide list of recruiting task-and-finish groups, with places left first.
@@ -80,7 +96,7 @@ def task_and_finish_detail(request, slug, *, extra_context: dict | None = None):
     with the one-step volunteer form. Participants' names are shown only to
     participants and managers; waiting people are never listed as participants.
     """
-    group = selectors.task_and_finish_for_page(slug=slug)
+    group = _mark_state(selectors.task_and_finish_for_page(slug=slug))
     membership = selectors.current_membership_for(person=request.user, group=group)
     manager = can_manage_group(request.user, group)
     in_group = bool(membership and membership.status == S.ACTIVE)
@@ -89,6 +105,7 @@ def task_and_finish_detail(request, slug, *, extra_context: dict | None = None):
         "group": group,
         "membership": membership,
         "position": volunteering.waiting_position(membership) if membership else None,
+        "offer_ended": bool(membership and volunteering.offer_has_ended(membership)),
         "is_manager": manager,
         "participants": (selectors.task_and_finish_participants(group=group)
                          if show_names else None),
@@ -136,7 +153,10 @@ def _signed_up_message(membership: Membership) -> str:
     if membership.status == S.ACTIVE:
         return f"You have joined {name}. We have emailed you the details."
     if membership.status == S.REQUESTED:
-        return (f"You have volunteered for {name}. The group's leads will decide, and we will "
+        deciders = ("The group's leads" if volunteering.group_has_lead(membership.group)
+                    else f"The group has no lead yet, so the {membership.group.parent.name} "
+                         "SIG's chairs")
+        return (f"You have volunteered for {name}. {deciders} will decide, and we will "
                 "email you when they have.")
     position = volunteering.waiting_position(membership)
     return (f"{name} is full, so you are number {position} on the waiting list. We will email "
@@ -172,8 +192,7 @@ def volunteer_offer(request, pk):
         return redirect(_group_url(membership.group))
     return render(request, "members/volunteering/offer.html", {
         "membership": membership, "group": membership.group,
-        "expired": (membership.status == S.OFFERED
-                    and membership.offer_expires_at <= timezone.now()),
+        "expired": volunteering.offer_has_ended(membership),
     })
 
 
@@ -182,21 +201,29 @@ def volunteer_offer(request, pk):
 def volunteer_withdraw(request, pk):
     """Withdraw from a task-and-finish group: GET asks to confirm, POST withdraws.
 
-    Only the person's own memberships (404 otherwise).
+    Only the person's own memberships (404 otherwise). A lead who withdraws
+    stops being a lead (leads hold no place); the page says so. A finished
+    group has nothing to withdraw from: both GET and POST say so.
     """
     membership = get_object_or_404(
-        Membership.objects.select_related("group"), pk=pk, person=request.user,
-        group__kind=Group.Kind.TASK_AND_FINISH)
+        Membership.objects.select_related("group", "group__parent"), pk=pk,
+        person=request.user, group__kind=Group.Kind.TASK_AND_FINISH)
+    name = membership.group.name
     if membership.status not in Membership.CURRENT_STATUSES:
-        messages.info(request, f"You are no longer in {membership.group.name}.")
+        messages.info(request, f"You are no longer in {name}.")
+        return redirect("members:my_memberships")
+    if membership.group.status in volunteering.FINISHED_STATUSES:
+        messages.info(request, f"{name} has finished: there is nothing to withdraw from.")
         return redirect("members:my_memberships")
     if request.method == "POST":
+        was_lead = membership.is_lead
         try:
             volunteering.volunteer_withdraw(membership=membership)
         except ValidationError as exc:
             messages.error(request, _message(exc))
         else:
-            messages.success(request, f"You have withdrawn from {membership.group.name}.")
+            messages.success(request, f"You are no longer a lead of {name}." if was_lead
+                             else f"You have withdrawn from {name}.")
         return redirect("members:my_memberships")
     return render(request, "members/volunteering/withdraw.html", {"membership": membership})
 
@@ -208,12 +235,18 @@ def _lead_page(request, group: Group, *, status: int = 200, **forms):
     page = selectors.lead_page(group=group)
     allowed = volunteering.STATUS_TRANSITIONS[group.status]
     group.held, group.waiting = page.held, len(page.waiting)
+    group.participants = len(page.participants)
+    group.lead_memberships = page.leads
     group.places_left = None if group.places is None else max(group.places - page.held, 0)
+    _mark_state(group)
+    show_statements = can_read_statements(request.user, group)
     context = {
         "group": group,
         "page": page,
-        "show_statements": can_read_statements(request.user, group),
-        "signup_open": volunteering.signup_is_open(group),
+        "show_statements": show_statements,
+        # A SIG chair reads statements only while the group has no lead: say why.
+        "chair_reads_statements": show_statements and not page.leads,
+        "signup_open": group.signup_open,
         "recruitment_form": forms.get("recruitment_form") or RecruitmentForm.for_group(group),
         "status_form": forms.get("status_form") or (
             StatusForm(allowed=allowed) if allowed else None),
@@ -236,7 +269,12 @@ def lead_dashboard(request, slug):
 @login_required
 @require_POST
 def recruitment_update(request, slug):
-    """POST places, hours, closing date and approval rule; offers any freed places."""
+    """POST places, hours, dates and approval rule; offers any freed places.
+
+    Says how many people were offered a place, that sign-up is now closed if
+    the closing date has passed, and that the group will be over its cap if
+    the open offers are all confirmed (they stand when the cap is lowered).
+    """
     group = get_task_and_finish_for_manager(request.user, slug)
     form = RecruitmentForm(request.POST)
     if form.is_valid():
@@ -246,13 +284,34 @@ def recruitment_update(request, slug):
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
+            group.refresh_from_db()
             text = "Recruitment details saved."
             if offered:
-                text += (f" {len(offered)} {'person' if len(offered) == 1 else 'people'} "
-                         "waiting have been offered a place by email.")
+                text += (f" {_people(len(offered))} waiting "
+                         f"{'has' if len(offered) == 1 else 'have'} been offered a place "
+                         "by email.")
             messages.success(request, text)
+            closes = group.signup_closes
+            if closes and closes < timezone.localdate():
+                messages.warning(request, f"Sign-up is now closed: the closing date, "
+                                          f"{closes:%-d %B %Y}, has passed. Nobody can "
+                                          "volunteer and nobody waiting is offered a place "
+                                          "until you set a later date or clear it.")
+            page = selectors.lead_page(group=group)
+            if page.over_cap_if_confirmed:
+                messages.warning(request, _over_cap_message(page))
             return redirect(_lead_url(group))
     return _lead_page(request, group, recruitment_form=form, status=400)
+
+
+def _over_cap_message(page: selectors.LeadPage) -> str:
+    """ "2 offers are open: if both are confirmed, ..." for a cap lowered below places held."""
+    offers = len(page.offered)
+    return (f"{offers} offer{'s are' if offers != 1 else ' is'} open: if "
+            f"{'all are' if offers > 2 else 'both are' if offers == 2 else 'it is'} confirmed, "
+            f"the group will have {page.held} volunteers for {page.places} places. Offers made "
+            "before the cap was lowered stand; nobody else is offered a place until numbers "
+            "fall below the cap.")
 
 
 @login_required
@@ -269,8 +328,15 @@ def status_change(request, slug):
             form.add_service_errors(exc)
         else:
             group.refresh_from_db()
-            messages.success(request, f"{group.name} is now "
-                                      f"{group.get_status_display().lower()}.")
+            text = f"{group.name} is now {group.get_status_display().lower()}."
+            if group.status in volunteering.FINISHED_STATUSES:
+                ended = Membership.objects.filter(group=group, status=S.LEFT,
+                                                  ended_at=group.finished_at).count()
+                if ended:
+                    text += (f" {_people(ended)} still waiting for a place or a decision "
+                             f"{'has' if ended == 1 else 'have'} been emailed that they no "
+                             "longer need to do anything.")
+            messages.success(request, text)
             return redirect(_lead_url(group))
     return _lead_page(request, group, status_form=form, status=400)
 
@@ -297,10 +363,14 @@ def target_add(request, slug):
 def target_remove(request, slug, pk):
     """POST: remove a target of this group (404 for another group's)."""
     group = get_task_and_finish_for_manager(request.user, slug)
-    target = get_object_or_404(GroupTarget.objects.select_related("staff_group"), pk=pk,
-                               group=group)
-    volunteering.group_target_remove(target=target)
-    messages.success(request, f"Target removed: {target.describe()}.")
+    target = get_object_or_404(GroupTarget.objects.select_related("staff_group", "group"),
+                               pk=pk, group=group)
+    try:
+        volunteering.group_target_remove(target=target)
+    except ValidationError as exc:
+        messages.error(request, _message(exc))
+    else:
+        messages.success(request, f"Target removed: {target.describe()}.")
     return redirect(_lead_url(group) + "#mix")
 
 
@@ -319,8 +389,10 @@ def lead_appoint(request, slug):
         except ValidationError as exc:
             form.add_error("person", exc.messages)
         else:
-            messages.success(request, f"{person.get_full_name()} is now a lead of {group.name}."
-                             if changed else f"{person.get_full_name()} was already a lead.")
+            messages.success(
+                request, f"{person.get_full_name()} is now a lead of {group.name}. We have "
+                         "emailed them." if changed
+                else f"{person.get_full_name()} was already a lead.")
             return redirect(_lead_url(group))
     return _lead_page(request, group, lead_form=form, status=400)
 
@@ -371,6 +443,10 @@ def _export_rows(group: Group, *, statements: bool) -> tuple[list[str], list[lis
     for membership in (page.leads + page.participants + page.offered + page.waiting
                        + page.requested):
         person = membership.person
+        if membership.role == Membership.Role.LEAD:
+            aware = "Not asked (lead)"  # leads are appointed, not volunteers
+        else:
+            aware = "Yes" if membership.line_manager_aware else "No"
         row = [person.full_name, person.email, membership.get_role_display(),
                _EXPORT_STATUS.get(membership.status, membership.get_status_display()),
                getattr(membership, "position", ""),
@@ -378,8 +454,8 @@ def _export_rows(group: Group, *, statements: bool) -> tuple[list[str], list[lis
                person.trust.icb.name if person.trust else "",
                person.staff_group.name if person.staff_group else "",
                person.job_title,
-               timezone.localtime(membership.applied_at).date().isoformat(),
-               "Yes" if membership.line_manager_aware else "No"]
+               timezone.localtime(membership.applied_at).date(),
+               aware]
         if statements:
             row.append(membership.statement)
         rows.append(row)
@@ -391,10 +467,12 @@ def _export_rows(group: Group, *, statements: bool) -> tuple[list[str], list[lis
 def volunteers_export(request, slug, fmt):
     """The group's volunteers as CSV or XLSX (``fmt``), with trust, ICB and staff group.
 
-    Leads and the SIG's chairs only (403); the statement column for leads
-    only. Text that a spreadsheet would run as a formula (``=``, ``+``,
-    ``-``, ``@``...) is written with a leading ``'`` in the CSV, and as
-    plain text (never a formula) in the XLSX.
+    Leads and the SIG's chairs only (403); the statement column for those
+    who may read statements (:func:`members.permissions.can_read_statements`).
+    Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
+    ``@``...) is written with a leading ``'`` in the CSV, and as plain text
+    (never a formula) in the XLSX. "Volunteered on" is an ISO date
+    (YYYY-MM-DD, Europe/London) in the CSV and a real date cell in the XLSX.
     """
     group = get_task_and_finish_for_manager(request.user, slug)
     header, rows = _export_rows(group, statements=can_read_statements(request.user, group))
@@ -405,7 +483,8 @@ def volunteers_export(request, slug, fmt):
         writer = csv.writer(buffer)
         writer.writerow(header)
         for row in rows:
-            writer.writerow([neutralise(v) if isinstance(v, str) else v for v in row])
+            writer.writerow([neutralise(v) if isinstance(v, str)
+                             else v.isoformat() if isinstance(v, date) else v for v in row])
         response = HttpResponse("\ufeff" + buffer.getvalue(),
                                 content_type="text/csv; charset=utf-8")
     else:
@@ -420,6 +499,8 @@ def volunteers_export(request, slug, fmt):
             for cell in sheet[sheet.max_row]:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # text, even if it starts with "=": never a formula
+                elif isinstance(cell.value, date):
+                    cell.number_format = "d mmm yyyy"
         out = io.BytesIO()
         workbook.save(out)
         response = HttpResponse(

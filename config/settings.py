@@ -400,19 +400,23 @@ if VOLUNTEER_OFFER_DAYS < 1:
         f"VOLUNTEER_OFFER_DAYS must be 1 or more, not {VOLUNTEER_OFFER_DAYS}.")
 
 # --- Cache ---------------------------------------------------------------------
-# Rendered calendar feeds are cached under their ETag (events/feeds.py), so an
-# entry is never stale. CACHE_URL empty: each process keeps its own in memory.
-# Several web machines share one with CACHE_URL=redis://host:6379/0 (needs the
-# `redis` package). Tests get no cache unless a test turns one on, so a body
-# cached by one test is never met by another that reuses its ids and clock.
+# "default" holds allauth's rate limits; "feeds" the rendered calendar feeds,
+# under their ETag (events/feeds.py), so a feed entry is never stale.
+# CACHE_URL empty: each process keeps its own in memory. Several web machines
+# share one with CACHE_URL=redis://host:6379/0 (needs the `redis` package).
+# Tests cache no feeds unless a test turns it on, so a body cached by one test
+# is never met by another that reuses its ids and frozen clock.
 CACHE_URL = os.environ.get("CACHE_URL", "")
-if TESTING:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
-elif CACHE_URL.startswith(("redis://", "rediss://")):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": CACHE_URL}}
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    _cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    CACHES = {"default": _cache, "feeds": {**_cache, "KEY_PREFIX": "feeds"}}
 elif CACHE_URL:
     raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL or empty, not {CACHE_URL!r}.")
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                          "OPTIONS": {"MAX_ENTRIES": 2000}}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "feeds": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                  "LOCATION": "feeds", "OPTIONS": {"MAX_ENTRIES": 2000}},
+    }
+if TESTING:
+    CACHES["feeds"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}

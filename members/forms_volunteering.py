@@ -50,8 +50,17 @@ class TextAreaField(forms.CharField):
         return normalise_text(super().to_python(value))
 
 
-def _plan_date(label: str, name: str, hint: str) -> DateInputField:
-    return DateInputField(label=label, name=name, required=False, help_text=hint)
+class PlanDateField(DateInputField):
+    """An optional NHS.UK day/month/year date; boxes missing from the POST count as empty
+    (``DateInputField`` would read a missing box as the text "None", not a real date)."""
+
+    def clean(self, value):
+        """The date, or None when every box is empty or missing."""
+        return super().clean(["" if part is None else part for part in (value or [])])
+
+
+def _plan_date(label: str, name: str, hint: str) -> PlanDateField:
+    return PlanDateField(label=label, name=name, required=False, help_text=hint)
 
 
 class ServiceErrorsMixin:

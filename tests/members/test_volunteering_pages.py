@@ -111,7 +111,11 @@ def test_get_involved_filters_by_sig_icb_and_time(client, sig, group):
                             "Led from the Black Country") if n in main]
 
     assert names(sig=other_sig.slug) == ["MSK protocols", "Led from the Black Country"]
-    assert names(icb=icb.ods_code) == ["Led from the Black Country"]
+    # Groups still waiting for a lead show under every ICB; a led group under its lead's.
+    assert names(icb=icb.ods_code) == ["NAI imaging documentation", "MSK protocols",
+                                       "Led from the Black Country"]
+    elsewhere = ICBFactory(name="Birmingham and Solihull ICB")
+    assert names(icb=elsewhere.ods_code) == ["NAI imaging documentation", "MSK protocols"]
     assert names(hours="4") == ["NAI imaging documentation", "Led from the Black Country"]
     assert names(hours="2", sig=sig.slug) == ["NAI imaging documentation"]
 
@@ -369,8 +373,9 @@ def test_the_lead_raises_the_cap_and_the_waiting_are_offered(client, group, lead
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("members:recruitment_update", kwargs={"slug": group.slug}),
                                {"places": "3", "hours_per_month": "4",
-                                "signup_closes": "2030-01-31"}, follow=True)
-    assert "1 person waiting have been offered a place by email." in text_of(response)
+                                "signup_closes_day": "31", "signup_closes_month": "1",
+                                "signup_closes_year": "2030"}, follow=True)
+    assert "1 person waiting has been offered a place by email." in text_of(response)
     group.refresh_from_db()
     assert (group.places, group.hours_per_month, str(group.signup_closes)) == (
         3, 4, "2030-01-31")
@@ -380,7 +385,8 @@ def test_the_lead_raises_the_cap_and_the_waiting_are_offered(client, group, lead
 @pytest.mark.parametrize("data, message", [
     ({"places": "0"}, "Places must be 1 or more"),
     ({"places": "many"}, "Places must be a whole number"),
-    ({"signup_closes": "31/02/2030"}, "Enter a real date for sign-up closes"),
+    ({"signup_closes_day": "31", "signup_closes_month": "2", "signup_closes_year": "2030"},
+     "Sign-up closes must be a real date"),
 ])
 def test_bad_recruitment_details_are_refused_with_a_message(client, group, lead, data, message):
     client.force_login(lead)

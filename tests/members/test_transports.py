@@ -211,7 +211,6 @@ def test_an_esp_rejecting_every_recipient_fails_the_message(esp):
 
 
 def test_after_a_simulated_esp_outage_the_retry_sends_once(esp, monkeypatch):
-    from datetime import timedelta
 
     from django.utils import timezone
 

@@ -81,3 +81,34 @@ def test_with_the_database_backend_mail_waits_for_db_worker(settings):
 
     assert [m.to for m in mail.outbox] == [["queued@nhs.net"]]
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
+@pytest.mark.django_db
+def test_allauths_sign_in_code_goes_through_the_outbox_first_in_line(
+        client, django_capture_on_commit_callbacks, settings):
+    """The account adapter queues allauth's emails as sign_in rows with the highest priority,
+    and the code lasts longer than the queue can hold it (LOGIN_CODE_TIMEOUT_SECONDS)."""
+    from allauth.account.models import EmailAddress
+    from django.core.cache import cache
+    from django.urls import reverse
+
+    from members.mail.models import OutboxMessage
+    from members.mail.outbox import SIGN_IN_RETRY_SECONDS
+    from tests.factories import PersonFactory
+
+    cache.clear()
+    person = PersonFactory(email="jo.bloggs@nhs.net")
+    EmailAddress.objects.create(user=person, email=person.email, verified=True, primary=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_request_login_code"), {"email": "jo.bloggs@nhs.net"})
+    cache.clear()
+
+    row = OutboxMessage.objects.get()
+    assert row.kind == OutboxMessage.Kind.SIGN_IN
+    assert row.priority == OutboxMessage.PRIORITY_SIGN_IN
+    assert row.priority == max(OutboxMessage.PRIORITY_SIGN_IN, OutboxMessage.PRIORITY_NORMAL,
+                               OutboxMessage.PRIORITY_BULK)
+    assert row.status == OutboxMessage.Status.SENT
+    assert [m.subject for m in mail.outbox] == ["[SIG Hub] Your sign-in code"]
+    # Every retry fits inside the code's lifetime, with a minute's rate-limit wait to spare.
+    assert sum(SIGN_IN_RETRY_SECONDS) + 60 < settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT

@@ -1,15 +1,31 @@
-"""Serving calendar feeds over HTTP: links, content type and conditional requests.
+"""Serving calendar feeds over HTTP: links, content type, conditional requests and caching.
 
 Rules F1, F3, F5 and F9 of ``/work/shared/reference/icalendar-interop.md``.
+
+A feed's ETag is computed before anything is rendered (:func:`feed_response`),
+from what the feed is made of: the groups whose meetings it may hold (their
+ids, kinds and names), the count, id sum, SEQUENCE sum and latest ``updated_at`` of the
+meetings in its window (one aggregate query), and the settings and code
+version that shape the text. Every change a feed can show changes one of
+those: an edit or cancellation raises the meeting's ``updated_at`` and
+SEQUENCE, a new meeting too, a meeting leaving the window (time passing, 30 days after a
+cancellation, a deletion) lowers the count, a person joining or leaving a
+group changes the groups. So a matching ``If-None-Match`` is answered 304
+without fetching or rendering a meeting, and the rendered body is kept in
+Django's ``feeds`` cache under that ETag, shared by everyone whose feed is made of the
+same groups. A cached body can never be stale: what it was made from is its key.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core.cache import caches
+from django.db.models import Count, Max, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import parse_etags, quote_etag
 from django.utils.http import http_date
@@ -45,7 +61,8 @@ def _matches(if_none_match: str, etag: str) -> bool:
 
 
 def calendar_response(
-    request: HttpRequest, body: bytes, *, last_modified: datetime | None, private: bool
+    request: HttpRequest, body: bytes | None, *, last_modified: datetime | None, private: bool,
+    etag: str | None = None,
 ) -> HttpResponse:
     """A ``text/calendar`` response for ``body`` with validators (rule F5).
 
@@ -59,8 +76,12 @@ def calendar_response(
 
     ``private`` feeds (a person's secret URL) are marked ``private`` and
     ``noindex``; both kinds must be revalidated before reuse.
+
+    ``etag`` (quoted) replaces the hash of ``body``; ``body`` may then be a
+    callable returning the bytes, called only when the answer is not a 304.
     """
-    etag = quote_etag(hashlib.sha256(body).hexdigest()[:40])
+    if etag is None:
+        etag = quote_etag(hashlib.sha256(body).hexdigest()[:40])
     headers = {
         "ETag": etag,
         "Cache-Control": ("private" if private else "public") + ", no-cache",
@@ -75,8 +96,96 @@ def calendar_response(
     if if_none_match and _matches(if_none_match, etag):
         response = HttpResponseNotModified()
     else:
-        response = HttpResponse(body, content_type=CALENDAR_CONTENT_TYPE)
+        response = HttpResponse(body() if callable(body) else body,
+                                content_type=CALENDAR_CONTENT_TYPE)
         response["Content-Disposition"] = 'inline; filename="meetings.ics"'
     for name, value in headers.items():
         response[name] = value
     return response
+
+
+# Raise when feed_calendar (or events.ical) writes different text for the same
+# meetings, so ETags and cached bodies made by the old code are not reused.
+FEED_FORMAT = "feed-2"
+# How long a rendered feed stays in the cache (seconds). Only memory is at
+# stake: a changed feed has a new key, so an entry is never served stale.
+FEED_CACHE_SECONDS = 60 * 60
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What a feed is made of, read with one aggregate query (see the module docstring).
+
+    ``count`` meetings in the window, ``id_sum`` the sum of their ids,
+    ``sequence_sum`` the sum of their SEQUENCEs (every change attendees see
+    raises one, even within one clock tick), ``last_modified`` the latest
+    ``updated_at`` (aware UTC; None if empty).
+    """
+
+    count: int
+    id_sum: int
+    sequence_sum: int
+    last_modified: datetime | None
+
+
+def feed_state(meetings: QuerySet) -> FeedState:
+    """Count, id sum and latest change of ``meetings`` (a feed's window). One query."""
+    row = meetings.order_by().aggregate(n=Count("pk"), ids=Sum("pk"), seq=Sum("sequence"),
+                                        last=Max("updated_at"))
+    return FeedState(count=row["n"], id_sum=row["ids"] or 0, sequence_sum=row["seq"] or 0,
+                     last_modified=row["last"])
+
+
+def feed_etag(*, name: str, private: bool, groups: Iterable[tuple], state: FeedState) -> str:
+    """The quoted strong ETag of a feed called ``name`` made of ``groups`` and ``state``.
+
+    ``groups``: ``(pk, kind, name)`` of every group whose meetings the feed may
+    hold (group names are written in private feeds' descriptions). The
+    settings written into the text (``SITE_URL`` in links) and
+    :data:`FEED_FORMAT` are part of it too.
+    """
+    last = state.last_modified.isoformat() if state.last_modified else "-"
+    parts = [FEED_FORMAT, name, "private" if private else "public", settings.SITE_URL,
+             repr(sorted(tuple(g) for g in groups)), str(state.count), str(state.id_sum),
+             str(state.sequence_sum), last]
+    return quote_etag(hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40])
+
+
+def feed_response(
+    request: HttpRequest,
+    *,
+    meetings: QuerySet,
+    groups: Iterable[tuple],
+    name: str,
+    private: bool,
+) -> HttpResponse:
+    """A feed of ``meetings`` (its window, ``group`` joined) through the ETag and the cache.
+
+    Args:
+        meetings: the feed's meetings (``events.selectors.meetings_for_person_feed``
+            or ``meetings_for_group_feed``); queried only when the body is neither
+            answered 304 nor found in the cache.
+        groups: ``(pk, kind, name)`` of every group the feed may draw meetings from.
+        name: the calendar's name (NAME, X-WR-CALNAME).
+        private: a person's feed (joining details, ``private`` caching) or a public one.
+
+    One aggregate query, then either 304 Not Modified (If-None-Match matches),
+    the body from the cache, or the meetings fetched and rendered
+    (``events.ical.feed_calendar``) and cached for :data:`FEED_CACHE_SECONDS`.
+    """
+    from .ical import feed_calendar
+
+    state = feed_state(meetings)
+    etag = feed_etag(name=name, private=private, groups=groups, state=state)
+
+    def body() -> bytes:
+        key = f"sighub:feed:{etag.strip(chr(34))}"
+        cache = caches["feeds"]
+        cached = cache.get(key)
+        if cached is None:
+            cached = feed_calendar(list(meetings), name=name, include_private_details=private)
+            cache.set(key, cached, FEED_CACHE_SECONDS)
+        return cached
+
+    return calendar_response(request, body, last_modified=state.last_modified,
+                             private=private, etag=etag)

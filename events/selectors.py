@@ -220,6 +220,19 @@ def meetings_for_person_feed(*, person: Person, now: datetime) -> QuerySet[Meeti
     return _feed_window(Meeting.objects.filter(group_id__in=groups), now=now)
 
 
+def groups_for_person_feed(*, person: Person) -> list[tuple[int, str, str]]:
+    """``(pk, kind, name)`` of each group ``person`` is an active member of (one query).
+
+    What the personal feed's ETag is made of beside its meetings
+    (``events.feeds.feed_etag``): joining or leaving a group, or a group's
+    new name, changes it.
+    """
+    return list(
+        Membership.objects.filter(person=person, status=Membership.Status.ACTIVE)
+        .order_by("group_id").values_list("group_id", "group__kind", "group__name")
+    )
+
+
 def meetings_for_group_feed(*, group: Group, now: datetime) -> QuerySet[Meeting]:
     """Meetings of ``group`` for its public feed (same window as the personal feed)."""
     return _feed_window(Meeting.objects.filter(group=group), now=now)

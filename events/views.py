@@ -23,9 +23,9 @@ from members.permissions import can_manage_group
 from members.views_volunteering import task_and_finish_detail
 
 from . import selectors, services, views_actions, views_agenda, views_minutes
-from .feeds import calendar_response, feed_links
+from .feeds import feed_links, feed_response
 from .forms import MeetingForm, ResponseForm
-from .ical import feed_calendar, group_label
+from .ical import group_label
 from .models import Invitation
 from .permissions import (
     get_group_for_meetings_manager,
@@ -306,29 +306,25 @@ def personal_feed(request, token):
     """A person's private feed of their groups' meetings (rules F1-F9).
 
     The token is the secret; an unknown or reset token gets 404. No session
-    or cookie is used (calendar apps send none).
+    or cookie is used (calendar apps send none). A request whose If-None-Match
+    matches is answered 304 without rendering; bodies are cached by ETag
+    (``events.feeds.feed_response``).
     """
     person = selectors.person_for_feed_token(token=token)
-    meetings = list(selectors.meetings_for_person_feed(person=person, now=timezone.now()))
-    body = feed_calendar(meetings, name=f"{settings.NETWORK_MAILBOX_NAME} SIG meetings",
-                         include_private_details=True)
-    return calendar_response(request, body, last_modified=_latest_change(meetings),
-                             private=True)
+    return feed_response(
+        request, meetings=selectors.meetings_for_person_feed(person=person, now=timezone.now()),
+        groups=selectors.groups_for_person_feed(person=person),
+        name=f"{settings.NETWORK_MAILBOX_NAME} SIG meetings", private=True)
 
 
 @require_safe
 def group_feed(request, slug):
     """A group's public feed: titles and times only (no links, venues or descriptions)."""
     group = selectors.group_for_page(slug=slug)
-    meetings = list(selectors.meetings_for_group_feed(group=group, now=timezone.now()))
-    body = feed_calendar(meetings, name=f"{group_label(group)} meetings",
-                         include_private_details=False)
-    return calendar_response(request, body, last_modified=_latest_change(meetings),
-                             private=False)
-
-
-def _latest_change(meetings):
-    return max((m.updated_at for m in meetings), default=None)
+    return feed_response(
+        request, meetings=selectors.meetings_for_group_feed(group=group, now=timezone.now()),
+        groups=[(group.pk, group.kind, group.name)], name=f"{group_label(group)} meetings",
+        private=False)
 
 
 # --- A series of meetings ------------------------------------------------------

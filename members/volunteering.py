@@ -779,6 +779,7 @@ def group_target_add(*, group: Group, kind: str, staff_group: StaffGroup | None 
     """
     if group.kind != Group.Kind.TASK_AND_FINISH:
         raise ValidationError("Only a task-and-finish group has targets.")
+    group = _lock_group(group)  # its status now, not as the caller last read it
     if group.status in FINISHED_STATUSES:
         raise ValidationError(f"{group.name} has finished: its targets can no longer change.")
     if kind not in GroupTarget.Kind.values:
@@ -801,7 +802,7 @@ def group_target_add(*, group: Group, kind: str, staff_group: StaffGroup | None 
 @transaction.atomic
 def group_target_remove(*, target: GroupTarget) -> None:
     """Remove a desired-mix target. Raises ValidationError if its group has finished."""
-    if target.group.status in FINISHED_STATUSES:
+    if _lock_group(target.group).status in FINISHED_STATUSES:
         raise ValidationError(f"{target.group.name} has finished: its targets can no longer "
                               "change.")
     target.delete()

@@ -187,8 +187,40 @@ def _(page, url, w):
 def _(page, url, w):
     page.goto(url + f"/task-and-finish/{w.group.slug}/lead/")
     page.get_by_label("Places (optional)").fill("0")
-    page.get_by_role("button", name="Save places and sign-up").click()
+    page.get_by_role("button", name="Save places, sign-up and dates").click()
     expect_errors(page)
+
+
+@case("lead-page-date-errors", "lead")
+def _(page, url, w):
+    page.goto(url + f"/task-and-finish/{w.group.slug}/lead/")
+    page.locator("#id_signup_closes_day").fill("1")
+    page.locator("#id_signup_closes_month").fill("6")
+    page.locator("#id_signup_closes_year").fill("1999")
+    page.get_by_role("button", name="Save places, sign-up and dates").click()
+    expect_errors(page)
+    page.locator(".nhsuk-error-summary").get_by_role(
+        "link", name="Sign-up closes must be in 2000 or later").click()
+    expect(page.locator("#id_signup_closes_day")).to_be_focused()
+
+
+@case("withdraw-page-lead", "lead")
+def _(page, url, w):
+    membership = Membership.objects.get(person=w.lead, group=w.group)
+    page.goto(url + f"/my/volunteering/{membership.pk}/withdraw/")
+    expect(page.get_by_role("heading", name=f"Stop being a lead of {w.group.name}?")
+           ).to_be_visible()
+
+
+@case("group-page-finished", "participant")
+def _(page, url, w):
+    volunteering.group_change_status(group=w.group, status=Group.Status.ACTIVE)
+    volunteering.group_change_status(group=w.group, status=Group.Status.COMPLETED,
+                                     outcome_summary="One documentation standard agreed.")
+    page.goto(url + w.group.get_absolute_url())
+    expect(page.get_by_text("You took part in this group.")).to_be_visible()
+    page.goto(url + "/my/")
+    expect(page.get_by_text("the group has finished")).to_be_visible()
 
 
 @case("lead-page-status-errors", "lead")
@@ -222,6 +254,21 @@ def test_a_newcomer_volunteers_in_one_step_from_get_involved(page, live_server, 
     membership = Membership.objects.get(person=world.newcomer, group__slug="placenta-pathway")
     assert membership.status == Membership.Status.ACTIVE
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_long_names_do_not_widen_the_lead_page(page, live_server, world, width):
+    """A pasted name or address with no spaces wraps: the lead's page never scrolls sideways."""
+    long_name = "BartholomewFeatherstonehaughCholmondeleyMarjoribanks" * 2
+    volunteering.volunteer_sign_up(
+        person=person(f"{'x' * 70}@nhs.net", long_name, ods_code="RNA"), group=world.group,
+        line_manager_aware=True, statement="W" * 300)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, live_server.url, world.lead)
+    page.goto(live_server.url + f"/task-and-finish/{world.group.slug}/lead/")
+    scroll, client = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert scroll <= client, f"the lead's page is {scroll}px wide in a {client}px window"
 
 
 def test_a_lead_accepts_a_request_in_the_browser(page, live_server, world):

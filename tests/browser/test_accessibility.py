@@ -13,6 +13,7 @@ real codes).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -380,7 +381,8 @@ def _(page, url, w):
 @case("task-and-finish-page-sig-chair", "chair")
 def _(page, url, w):
     page.goto(url + w.task_and_finish.get_absolute_url())
-    expect(page.get_by_role("link", name="Manage this group")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(r"^Manage this group"))).to_be_visible()
+    expect(page.get_by_role("link", name="Schedule and manage this group's meetings")).to_be_visible()
 
 
 @case("meeting-cancel", "chair")

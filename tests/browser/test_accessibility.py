@@ -382,7 +382,8 @@ def _(page, url, w):
 def _(page, url, w):
     page.goto(url + w.task_and_finish.get_absolute_url())
     expect(page.get_by_role("link", name=re.compile(r"^Manage this group"))).to_be_visible()
-    expect(page.get_by_role("link", name="Schedule and manage this group's meetings")).to_be_visible()
+    meetings = page.get_by_role("link", name="Schedule and manage this group's meetings")
+    expect(meetings).to_be_visible()
 
 
 @case("meeting-cancel", "chair")

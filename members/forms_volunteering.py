@@ -67,6 +67,7 @@ class ServiceErrorsMixin:
     """Put a service's ValidationError on the form: field errors on their fields, others on top."""
 
     def add_service_errors(self, exc: ValidationError) -> None:
+        """Add a service's ``exc`` (field-keyed or plain messages) to this form."""
         if hasattr(exc, "error_dict"):
             for name, errors in exc.message_dict.items():
                 self.add_error(name if name in self.fields else None, errors)

@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install run worker test test-postgres lint clean
+.PHONY: install run worker test test-postgres lint clean bench
 
 $(STAMP): pyproject.toml
 	@PYBIN=$$(scripts/find-python) && echo "Using $$PYBIN ($$($$PYBIN --version))" && \
@@ -40,6 +40,11 @@ test: install node_modules/.package-lock.json
 
 test-postgres:
 	DATABASE_URL=$${POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test} $(MAKE) test
+
+## The benchmark (issue 7): every figure beside its floor, a table and bench/results/results.json.
+## BENCH_ARGS=--quick for a short run.
+bench: install
+	bench/run $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

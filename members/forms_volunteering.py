@@ -13,9 +13,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from events.forms import DateInputField
-
 from .forms import StaffGroupChoiceField, TrustChoiceField
+from .forms_dates import DateInputField
 from .models import ICB, Group, GroupTarget, StaffGroup
 from .selectors import HOURS_CHOICES
 from .volunteering import (

@@ -694,3 +694,11 @@ def test_your_actions_lists_the_persons_own_actions_across_groups(client, db):
     assert "Not Jo&#x27;s" not in page and "Not Jo's" not in page
     assert "Recently done or dropped" in page and "Already sent" in page
     assert mine.group != elsewhere.group and done.status == "done"  # two groups, one closed
+
+
+def test_my_groups_links_your_actions(client, db):
+    from tests.factories import PersonFactory
+
+    client.force_login(PersonFactory())
+    page = client.get(reverse("members:my_memberships")).content.decode()
+    assert f'href="{reverse("events:my_actions")}"' in page

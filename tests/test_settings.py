@@ -65,3 +65,20 @@ def test_a_mistyped_boolean_is_refused(value):
     result = run_settings(DEBUG=value)
     assert result.returncode != 0
     assert "DEBUG must be true or false" in result.stderr
+
+
+def test_sqlite_writers_wait_for_the_lock_instead_of_failing():
+    """Two requests writing at once on SQLite (the `make run` database) queue for the
+    lock: IMMEDIATE transactions with a timeout (the newcomer test saw "database is
+    locked" 500s from a double-submitted form). PostgreSQL gets no such options."""
+    code = ("import django; django.setup(); from django.conf import settings; "
+            "print(settings.DATABASES['default'].get('OPTIONS', {}))")
+    env = {"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    sqlite = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60, check=True)
+    assert "'transaction_mode': 'IMMEDIATE'" in sqlite.stdout
+    assert "'timeout': 20" in sqlite.stdout
+    postgres = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        check=True, env={**env, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test"})
+    assert "transaction_mode" not in postgres.stdout

@@ -26,7 +26,8 @@ def _is_maildir(path: Path) -> bool:
 class Command(BaseCommand):
     help = (
         "Read emails (.eml files, directories of them, or a Maildir exported from the "
-        "network mailbox) and act on them: calendar replies record attendees' answers. "
+        "network mailbox) and act on them: calendar replies record attendees' answers, "
+        "and non-delivery reports with a permanent failure stop mail to that address. "
         "Prints one line per message and totals."
     )
 

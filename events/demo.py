@@ -332,7 +332,9 @@ class _Builder:
                 group.places = 6
                 group.save(update_fields=["places"])
             pool = members.get(group.parent_id) or staff
-            chosen = rng.sample(pool, k=min(len(pool), rng.randint(4, 14)))
+            wanted = (rng.randint(group.places + 2, group.places + 8) if group.places
+                      else rng.randint(4, 14))  # a waiting list wherever places are limited
+            chosen = rng.sample(pool, k=min(len(pool), wanted))
             places = group.places or len(chosen)
             for n, person in enumerate(chosen):
                 at = BASE_DATE - timedelta(days=90 - n)
@@ -367,23 +369,27 @@ class _Builder:
     def meetings(self, groups: list[Group], members: dict[int, list[Person]]) -> None:
         rng = self.rng
         scale_months = min(1.0, self.scale)
-        before = max(2, round(MONTHS_BEFORE * scale_months))
-        after = max(1, round(MONTHS_AFTER * scale_months))
+        # At least 4 months back and 3 ahead: every group then has a past meeting in
+        # person with published minutes and an upcoming one in person, at any scale.
+        before = max(4, round(MONTHS_BEFORE * scale_months))
+        after = max(3, round(MONTHS_AFTER * scale_months))
         meetings: list[Meeting] = []
         for index, group in enumerate(groups):
             chair = self.chairs.get(group.pk) or (members.get(group.pk) or [None])[0]
             is_sig = group.kind == Group.Kind.SIG
             months = _months(BASE_DATE, before if is_sig else min(before, 6), after)
             for year, month in months:
-                if is_sig and rng.random() < 0.12:  # "monthly-ish": some months have none
+                # Every third month in person too, so every group has meetings of both kinds.
+                in_person = (year * 12 + month + index) % 3 == 0
+                # "Monthly-ish": some online months have none.
+                if is_sig and not in_person and rng.random() < 0.12:
                     continue
                 if not is_sig and month % 2:
                     continue
                 day = _second_weekday(year, month, (index % 4) + 1)
                 start = london_to_utc(day, time(rng.choice([10, 13, 14]), 0))
                 self.meeting_n += 1
-                in_person = rng.random() < 0.4
-                cancelled = rng.random() < 0.04
+                cancelled = not in_person and rng.random() < 0.04
                 created = start - timedelta(days=40)
                 meetings.append(Meeting(
                     group=group, title=f"{group.name} meeting", start=start,
@@ -432,7 +438,8 @@ class _Builder:
                 publications.append(AgendaPublication(
                     meeting=meeting, number=1, published_at=meeting.start - timedelta(days=7),
                     published_by=meeting.created_by, recipient_count=0))
-            if rng.random() < 0.25:
+            # A paper on every meeting in person (a third) and on a few others.
+            if meeting.venue or rng.random() < 0.1:
                 item = next(i for i in self.items_by_meeting[meeting.pk]
                             if i.kind == AgendaItem.Kind.ITEM)
                 papers.append(Paper(item=item, title=f"{item.title} (paper)",
@@ -514,7 +521,9 @@ class _Builder:
                     approval_reason="" if latest else "Approved at the next meeting.",
                     published_at=None if latest else meeting.end + timedelta(days=31),
                     published_by=None if latest else meeting.created_by,
-                    open_to_network=not latest and rng.random() < 0.5,
+                    # Online meetings' minutes are often opened to the network; in-person
+                    # ones never (so every group has some of each, at any scale).
+                    open_to_network=not latest and not meeting.venue and rng.random() < 0.7,
                 ))
                 pool = members.get(meeting.group_id) or []
                 items = [i for i in self.items_by_meeting[meeting.pk]

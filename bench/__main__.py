@@ -125,7 +125,7 @@ def part_schedule(url: str, *, members: int, repeat: int) -> tuple[list[dict], d
         figure(f"worker: {members} invitations to SMTP ({db})", raw["worker_ms"],
                raw["worker_floor_ms"], unit="ms", target="report", ok=None,
                note=f"sent {raw['sent_by_worker']}; sweep (one connection) "
-                    f"{raw['sweep_ms']:.0f} ms"),
+                    + ("skipped" if raw["sweep_ms"] is None else f"{raw['sweep_ms']:.0f} ms")),
     ]
     return rows, raw
 

@@ -90,8 +90,9 @@ def run(args: list[str], env: dict[str, str], *, quiet: bool = True, timeout: in
 
     Raises RuntimeError with the process's output if it fails.
     """
-    result = subprocess.run([PY, *args], cwd=ROOT,  # noqa: S603 - our own modules env=env, capture_output=True, text=True,
-                            timeout=timeout, check=False)
+    result = subprocess.run(  # noqa: S603 - our own modules, with our own arguments
+        [PY, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+        check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n"
                            f"{result.stderr[-5000:]}")

@@ -73,8 +73,9 @@ def _wait_up(port: int, timeout: float = 60) -> None:
 
 def _wrk(port: int, paths: list[str], cookie: str, *, connections: int, seconds: int) -> dict:
     env = {**os.environ, "BENCH_PATHS": " ".join(paths), "BENCH_COOKIE": cookie}
+    wrk = shutil.which("wrk") or "wrk"
     result = subprocess.run(  # noqa: S603 - wrk with our own arguments
-        ["wrk",  # noqa: S607 - wrk from PATH (bench/ensure-tools installs it) "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "30s",
+        [wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "30s",
          "-s", str(ROOT / "bench" / "wrk.lua"), f"http://127.0.0.1:{port}"],
         env=env, capture_output=True, text=True, timeout=seconds + 120, check=False)
     for line in result.stdout.splitlines():

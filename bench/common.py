@@ -39,7 +39,7 @@ def bench_env(database_url: str, **extra: str) -> dict[str, str]:
         "MAIL_TRANSPORT": "console",
         "MAIL_RATE_PER_MINUTE": "0",
         "TASK_BACKEND": "database",
-        "PRIVATE_FILES_ROOT": str(DATA / "private"),
+        "PRIVATE_FILES_ROOT": str(_private_root(database_url)),
         "SITE_URL": "http://localhost:8000",
         "DB_CONN_MAX_AGE": "60",
         "LOG_LEVEL": "WARNING",
@@ -48,6 +48,12 @@ def bench_env(database_url: str, **extra: str) -> dict[str, str]:
     env.pop("SIGHUB_TESTING", None)
     env.update(extra)
     return env
+
+
+def _private_root(database_url: str) -> Path:
+    """The papers folder of one bench database (emptied with it by :func:`fresh_database`)."""
+    name = database_url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".sqlite3")
+    return DATA / "private" / name
 
 
 def sqlite_url(name: str) -> str:
@@ -73,7 +79,10 @@ def postgres_available() -> bool:
 
 
 def fresh_database(url: str) -> None:
-    """Drop and create the database ``url`` (a SQLite file is deleted)."""
+    """Drop and create the database ``url`` (a SQLite file is deleted), and empty its papers."""
+    import shutil
+
+    shutil.rmtree(_private_root(url), ignore_errors=True)
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
         return

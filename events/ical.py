@@ -298,13 +298,29 @@ def invitation_calendar(
         raise ValueError(f"An invitation's METHOD is REQUEST or CANCEL, not {method!r}.")
     if recipient not in {attendee.email for attendee in attendees}:
         raise ValueError(f"The recipient {recipient!r} must be one of the attendees (rule I4).")
+    cancel = method == METHOD_CANCEL
+    lines = [
+        # I4: a REQUEST asks its recipient for an answer (NEEDS-ACTION); the
+        # others' PARTSTAT shows the answers they gave on SIG Hub.
+        _attendee_property(attendee, cancel=cancel, partstat=(
+            "NEEDS-ACTION" if not cancel and attendee.email == recipient
+            else attendee.partstat))
+        for attendee in attendees
+    ]
+    return _invitation_object(meeting, method=method, dtstamp=dtstamp or timezone.now(),
+                              removed=removed, attendee_lines=lines)
 
+
+def _invitation_object(meeting, *, method: str, dtstamp: datetime, removed: bool,
+                       attendee_lines: list[vCalAddress] | None) -> str:
+    """The calendar object of an invitation, with ``attendee_lines`` as its ATTENDEEs
+    (or, when None, one placeholder ATTENDEE line in their place)."""
     cal = _new_calendar()
     cal.add("method", method)
     cal.add_component(london_vtimezone())
 
     cancel = method == METHOD_CANCEL
-    event = _base_event(meeting, dtstamp=dtstamp or timezone.now(), private=not cancel)
+    event = _base_event(meeting, dtstamp=dtstamp, private=not cancel)
     if cancel:
         # C1: a cancellation says STATUS:CANCELLED even when only one person is removed.
         event["status"] = "CANCELLED"
@@ -312,20 +328,92 @@ def invitation_calendar(
     organizer = vCalAddress(f"mailto:{settings.NETWORK_MAILBOX}")
     organizer.params["cn"] = _cn(settings.NETWORK_MAILBOX_NAME)
     event.add("organizer", organizer)
-    for attendee in attendees:
-        address = vCalAddress(f"mailto:{attendee.email}")
-        address.params["cn"] = _cn(attendee.name) or attendee.email
-        address.params["cutype"] = "INDIVIDUAL"
-        address.params["role"] = "REQ-PARTICIPANT"
-        # I4: a REQUEST asks its recipient for an answer (NEEDS-ACTION); the
-        # others' PARTSTAT shows the answers they gave on SIG Hub.
-        own_line = method == METHOD_REQUEST and attendee.email == recipient
-        address.params["partstat"] = "NEEDS-ACTION" if own_line else attendee.partstat
-        # RFC 5546 3.2.5: a CANCEL expects no reply.
-        address.params["rsvp"] = "FALSE" if cancel else "TRUE"
-        event.add("attendee", address)
+    if attendee_lines is None:
+        event.add("attendee", vCalAddress(_ATTENDEES_PLACEHOLDER))
+    else:
+        for address in attendee_lines:
+            event.add("attendee", address)
     cal.add_component(event)
     return cal.to_ical().decode("utf-8")
+
+
+# Stands for the ATTENDEE lines while the rest of the object is serialised once. It
+# is an ATTENDEE itself, so it sorts where they do (icalendar writes properties
+# in name order).
+_ATTENDEES_PLACEHOLDER = "mailto:attendees-go-here@sighub.invalid"
+
+
+def _attendee_property(attendee: Attendee, *, partstat: str, cancel: bool) -> vCalAddress:
+    address = vCalAddress(f"mailto:{attendee.email}")
+    address.params["cn"] = _cn(attendee.name) or attendee.email
+    address.params["cutype"] = "INDIVIDUAL"
+    address.params["role"] = "REQ-PARTICIPANT"
+    address.params["partstat"] = partstat
+    # RFC 5546 3.2.5: a CANCEL expects no reply.
+    address.params["rsvp"] = "FALSE" if cancel else "TRUE"
+    return address
+
+
+def _attendee_line(attendee: Attendee, *, partstat: str, cancel: bool) -> str:
+    """One ATTENDEE content line, folded and ending CRLF, exactly as icalendar writes it."""
+    event = Event()
+    event.add("attendee", _attendee_property(attendee, partstat=partstat, cancel=cancel))
+    text = event.to_ical().decode("utf-8")
+    return text.removeprefix("BEGIN:VEVENT\r\n").removesuffix("END:VEVENT\r\n")
+
+
+def invitation_calendars(
+    meeting,
+    *,
+    method: str,
+    attendees: Sequence[Attendee],
+    recipients: Sequence[str],
+    dtstamp: datetime,
+    removed: bool = False,
+) -> dict[str, str]:
+    """:func:`invitation_calendar` for many recipients at once: ``{recipient: text}``.
+
+    Each text is byte-for-byte what :func:`invitation_calendar` returns for that
+    recipient (same ``dtstamp``), but the object and every ATTENDEE line are
+    serialised once, and each recipient's copy is spliced together from them:
+    a meeting of N members costs N small serialisations instead of N times N
+    (rule U3 puts the full attendee list in every message). Only the
+    recipient's own line differs between copies (PARTSTAT=NEEDS-ACTION in a
+    REQUEST, rule I4).
+
+    Raises ValueError as :func:`invitation_calendar` does (a recipient who is
+    not an attendee, another method).
+    """
+    method = method.upper()
+    if method not in (METHOD_REQUEST, METHOD_CANCEL):
+        raise ValueError(f"An invitation's METHOD is REQUEST or CANCEL, not {method!r}.")
+    emails = [attendee.email for attendee in attendees]
+    known = set(emails)
+    for recipient in recipients:
+        if recipient not in known:
+            raise ValueError(
+                f"The recipient {recipient!r} must be one of the attendees (rule I4).")
+    cancel = method == METHOD_CANCEL
+    # The object with one placeholder line where the ATTENDEE lines go.
+    template = _invitation_object(meeting, method=method, dtstamp=dtstamp, removed=removed,
+                                  attendee_lines=None)
+    marker = f"ATTENDEE:{_ATTENDEES_PLACEHOLDER}\r\n"
+    head, found, tail = template.partition(marker)
+    if not found:  # pragma: no cover - the placeholder is always written
+        raise RuntimeError("The attendee placeholder was not found in the calendar object.")
+    lines = [_attendee_line(a, partstat=a.partstat, cancel=cancel) for a in attendees]
+    position = {email: index for index, email in enumerate(emails)}
+    calendars = {}
+    for recipient in recipients:
+        index = position[recipient]
+        own = attendees[index]
+        if method == METHOD_REQUEST and own.partstat != "NEEDS-ACTION":
+            own_line = _attendee_line(own, partstat="NEEDS-ACTION", cancel=cancel)
+            calendars[recipient] = "".join(
+                [head, *lines[:index], own_line, *lines[index + 1:], tail])
+        else:
+            calendars[recipient] = "".join([head, *lines, tail])
+    return calendars
 
 
 def feed_includes(meeting, *, now: datetime) -> bool:

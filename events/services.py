@@ -29,7 +29,7 @@ from .ical import (
     METHOD_CANCEL,
     METHOD_REQUEST,
     attendee_from_invitation,
-    invitation_calendar,
+    invitation_calendars,
     joining_details,
     meeting_url,
 )
@@ -155,13 +155,17 @@ def _queue_invitation_emails(
         "meeting_url": meeting_url(meeting),
         "changes": changes or [],
     }
+    recipients = list(recipients)
+    # Serialised once and spliced per recipient: linear in the number of attendees.
+    calendars = invitation_calendars(
+        meeting, method=method, attendees=attendee_lines,
+        recipients=[invitation.person.email for invitation in recipients],
+        dtstamp=now, removed=kind == "removed",
+    )
     sent = []
     for invitation in recipients:
         person = invitation.person
-        calendar = invitation_calendar(
-            meeting, method=method, attendees=attendee_lines, recipient=person.email,
-            dtstamp=now, removed=kind == "removed",
-        )
+        calendar = calendars[person.email]
         queue_email(render_email(
             template, {**context, "person": person, "invitation": invitation},
             to=person.email, calendar=calendar, calendar_method=method,

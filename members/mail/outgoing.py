@@ -63,12 +63,52 @@ def render_email(template: str, context: dict, *, to: str, **extra) -> OutgoingE
     return OutgoingEmail(to=to, subject=subject, text=text, html=html, **extra)
 
 
+class RawListHeader(str):
+    """A header value written exactly as given, folded only between its ``<...>`` items.
+
+    Python's email policy refolds any header line longer than 78 characters
+    and, for a value it cannot fold at spaces (a long URL), writes RFC 2047
+    encoded words (``=?utf-8?q?=3Chttps...``), which no mail client reads as
+    a URL. RFC 2369 section 2 lets a list header be folded between its items
+    and a line be up to 998 characters (RFC 5322 section 2.1.1), so this
+    keeps each ``<URI>`` whole on its line. An object with ``name`` and
+    ``fold()`` is what ``email.policy.EmailPolicy`` writes without refolding;
+    as a ``str`` it reads as the unfolded value.
+    """
+
+    name: str
+
+    def __new__(cls, name: str, value: str):
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        for item in items:
+            if not (item.startswith("<") and item.endswith(">")) or any(
+                    ch in item for ch in "\r\n") or not item.isascii():
+                raise ValueError(f"{name} must be a list of ASCII <URI> items, not {value!r}.")
+        obj = super().__new__(cls, ", ".join(items))
+        obj.name = name
+        obj.items = items
+        return obj
+
+    def fold(self, *, policy) -> str:
+        """``Name: <a>,<linesep> <b><linesep>``: each item whole, folded only after a comma."""
+        return f"{self.name}: " + ("," + policy.linesep + " ").join(self.items) + policy.linesep
+
+
+# Headers whose values are lists of <URI>s (RFC 2369) and must leave unencoded.
+RAW_LIST_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
+
+
 class CalendarEmail(EmailMultiAlternatives):
-    """A message whose ``text/calendar`` parts carry ``method=`` unquoted.
+    """A message whose ``text/calendar`` parts carry ``method=`` unquoted, and whose
+    ``List-Unsubscribe`` is written as plain ``<URI>, <URI>``.
 
     Python's email package writes ``method="REQUEST"``; that is valid MIME, but
     rule I1 (and Exchange's own invitations) use the token form
     ``text/calendar; charset="utf-8"; method=REQUEST``, so we write exactly that.
+    ``List-Unsubscribe`` (RFC 2369) and ``List-Unsubscribe-Post`` (RFC 8058) are
+    set raw after the message is built (see :class:`RawListHeader`): folded
+    by the policy, a long one-click URL became encoded words that Outlook
+    and Gmail cannot use.
     """
 
     def message(self, *args, **kwargs):
@@ -79,6 +119,15 @@ class CalendarEmail(EmailMultiAlternatives):
                 del part["Content-Type"]
                 # set_raw keeps the value as written (no re-quoting on output).
                 part.set_raw("Content-Type", f'text/calendar; charset="utf-8"; method={method}')
+        for name in RAW_LIST_HEADERS:
+            value = self.extra_headers.get(name)
+            if value is None:
+                continue
+            del msg[name]
+            if name == "List-Unsubscribe":
+                msg.set_raw(name, RawListHeader(name, value))
+            else:  # List-Unsubscribe=One-Click: short, but kept beside its partner
+                msg.set_raw(name, value)
         return msg
 
 

@@ -208,6 +208,53 @@ def test_minutes_circulated_and_published_follow_each_persons_choice(sig, sent):
     assert set(DigestItem.objects.values_list("person__email", flat=True)) == {"di@nhs.net"}
 
 
+RAW_LIST_UNSUBSCRIBE = re.compile(
+    rb"\r\nList-Unsubscribe: <(https://[!-~]+?)>,\r\n <mailto:([!-~]+?)>\r\n"
+    rb"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
+
+
+def assert_plain_list_unsubscribe(message) -> bytes:
+    """The message's raw bytes, as the SMTP backend and Graph send them, carry
+    ``List-Unsubscribe: <https...>,`` folded only before ``<mailto:...>``, never as
+    RFC 2047 encoded words; returns the https URL."""
+    raw = message.message(policy=policy.SMTP).as_bytes()
+    headers = raw.split(b"\r\n\r\n", 1)[0] + b"\r\n"
+    assert b"=?" not in headers, headers
+    match = RAW_LIST_UNSUBSCRIBE.search(headers)
+    assert match, headers
+    assert match.group(2) == b"dgft.wmimagingnetwork@nhs.net?subject=unsubscribe"
+    # Django's default policy (console and file backends) writes the same, with LF.
+    default = message.message().as_bytes().split(b"\n\n", 1)[0]
+    assert b"List-Unsubscribe: <" + match.group(1) + b">,\n <mailto:" in default
+    return match.group(1)
+
+
+def test_list_unsubscribe_leaves_as_plain_uris_not_encoded_words(sig, sent):
+    """A one-click URL longer than a 78-character line used to be folded by Python's
+    email policy into ``=?utf-8?q?=3Chttps...`` encoded words, which Outlook and Gmail
+    cannot use: it must go out as written, folded only at the comma."""
+    jo = who("jo@nhs.net")
+    with sent():
+        queue_notice(notice(jo), person=jo, group=sig)
+    [message] = mail.outbox
+    url = assert_plain_list_unsubscribe(message).decode()
+    assert len(url) > 78 and url.startswith(SITE + "/mail/unsubscribe/")
+
+
+def test_a_digests_list_unsubscribe_leaves_as_plain_uris(sig, sent):
+    others = [SIGFactory(name=f"Imaging group {n}") for n in range(4)]
+    di = who("di@nhs.net")
+    for group in others:
+        MembershipFactory(group=group, person=di)
+    for group in (sig, *others):
+        notice_preference_set(person=di, group=group, mode="digest")
+        queue_notice(notice(di), person=di, group=group)
+    with sent():
+        digest()
+    [message] = mail.outbox
+    assert_plain_list_unsubscribe(message)
+
+
 # --- Always sent, never with List-Unsubscribe -----------------------------------------------
 
 

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.tasks import task
 from django.utils import timezone
 
 from members.mail import queue_email, render_email
@@ -176,6 +177,82 @@ def _queue_invitation_emails(
     return len(sent)
 
 
+@task(priority=10)
+def send_meeting_messages(meeting_id: int, kind: str, sequence: int, dtstamp: str,
+                          changes: list[str]) -> int:
+    """Task: one message to each current invitee of a meeting just scheduled (``kind``
+    ``new``), changed (``update``) or cancelled (``cancel``). Returns how many were queued.
+
+    :func:`meeting_schedule`, :func:`meeting_update` and :func:`meeting_cancel`
+    enqueue it inside their own transaction (with django-tasks-db the task is a
+    row of that transaction, so it exists exactly when the change does), and
+    return at once: rendering a message for each of 1,000 members takes seconds,
+    which a chair should not wait for. Each message goes to the outbox with its
+    key (``itip:<kind>:<UID>:<SEQUENCE>:<recipient>``), so running the task twice
+    queues nothing twice.
+
+    If the meeting has changed again since (its SEQUENCE is no longer
+    ``sequence``), nothing is sent: the later change's own task tells everyone
+    the meeting as it now is (RFC 5546 2.1.4: only the latest SEQUENCE counts).
+    ``dtstamp`` is the change's time (ISO 8601, aware), written as DTSTAMP.
+    """
+    with transaction.atomic():
+        meeting = Meeting.objects.select_related("group").get(pk=meeting_id)
+        if meeting.sequence != sequence:
+            logger.info("Meeting %s: SEQUENCE %d superseded by %d; %s messages not sent",
+                        meeting.uid, sequence, meeting.sequence, kind)
+            return 0
+        invitations = _current_invitations(meeting)
+        return _queue_invitation_emails(
+            meeting, method=METHOD_CANCEL if kind == "cancel" else METHOD_REQUEST, kind=kind,
+            recipients=invitations, attendees=invitations,
+            now=datetime.fromisoformat(dtstamp), changes=changes,
+        )
+
+
+def _fan_out(meeting: Meeting, *, kind: str, now: datetime, changes: list[str] | None = None):
+    """Enqueue :func:`send_meeting_messages` for ``meeting`` in the caller's transaction."""
+    send_meeting_messages.enqueue(meeting.pk, kind, meeting.sequence, now.isoformat(),
+                                  changes or [])
+
+
+def meeting_messages_resend_missing(*, now: datetime | None = None,
+                                    grace: timedelta = timedelta(minutes=10)) -> int:
+    """Enqueue :func:`send_meeting_messages` again for meetings whose fan-out never ran.
+
+    A meeting still to end (or cancelled within the last day), changed more than
+    ``grace`` ago, with a current invitation whose ``sent_sequence`` is not the
+    meeting's SEQUENCE, lost its task (a worker crash, a failed task): it is
+    enqueued again, as ``cancel``, ``new`` (nobody was sent anything) or
+    ``update``. The outbox keys make a repeat harmless. Run hourly by
+    ``manage.py send_reminders``. Returns the number of meetings re-enqueued.
+    """
+    from django.db.models import F, Q
+
+    now = now or timezone.now()
+    stale = (Meeting.objects
+             .filter(Q(status=Meeting.Status.SCHEDULED, end__gt=now)
+                     | Q(status=Meeting.Status.CANCELLED, cancelled_at__gt=now - timedelta(days=1)))
+             .filter(updated_at__lt=now - grace)
+             .filter(Q(invitations__removed_at__isnull=True)
+                     & (Q(invitations__sent_sequence__isnull=True)
+                        | ~Q(invitations__sent_sequence=F("sequence"))))
+             .distinct())
+    count = 0
+    for meeting in stale:
+        if meeting.is_cancelled:
+            kind = "cancel"
+        elif not meeting.invitations.filter(sent_sequence__isnull=False).exists():
+            kind = "new"
+        else:
+            kind = "update"
+        logger.warning("Meeting %s: SEQUENCE %d was not sent to everyone; sending (%s) again",
+                       meeting.uid, meeting.sequence, kind)
+        _fan_out(meeting, kind=kind, now=now)
+        count += 1
+    return count
+
+
 def _active_people(group: Group):
     return Person.objects.filter(
         memberships__group=group, memberships__status=Membership.Status.ACTIVE, is_active=True
@@ -223,8 +300,9 @@ def meeting_schedule(
         in_person_places: how many can come in person (1 or more, and only
             with a venue); None for no limit. Not written to any calendar.
 
-    Each active member gets an Invitation and an email with METHOD:REQUEST,
-    SEQUENCE 0 (rules I1-I5, T2). Permission (a chair of ``group``) is the
+    Each active member gets an Invitation, and then (from
+    :func:`send_meeting_messages`, enqueued in this transaction) an email with
+    METHOD:REQUEST, SEQUENCE 0 (rules I1-I5, T2). Permission (a chair of ``group``) is the
     caller's to check.
 
     Raises ValidationError keyed by field (``start``, ``end``, ``teams_url``,
@@ -251,12 +329,9 @@ def meeting_schedule(
     invitations = Invitation.objects.bulk_create(
         [Invitation(meeting=meeting, person=person) for person in _active_people(group)]
     )
-    invitations.sort(key=lambda i: (i.person.full_name, i.person.email))
-    count = _queue_invitation_emails(
-        meeting, method=METHOD_REQUEST, kind="new", recipients=invitations,
-        attendees=invitations, now=now,
-    )
-    logger.info("Meeting %s scheduled by %s; %d invitations", meeting.uid, scheduled_by, count)
+    _fan_out(meeting, kind="new", now=now)
+    logger.info("Meeting %s scheduled by %s; %d invitations", meeting.uid, scheduled_by,
+                len(invitations))
     return meeting
 
 
@@ -321,13 +396,9 @@ def meeting_update(*, meeting: Meeting, updated_by: Person | None, **changes) ->
         )
     # Before the update goes out, so everyone's copy shows who now has a place.
     _promote_waiting(meeting, now=now)
-    invitations = _current_invitations(meeting)
     labels = list(dict.fromkeys(CHANGE_LABELS[field] for field in EDITABLE_FIELDS
                                 if field in changed and field not in UNSEEN_FIELDS))
-    _queue_invitation_emails(
-        meeting, method=METHOD_REQUEST, kind="update", recipients=invitations,
-        attendees=invitations, now=now, changes=labels,
-    )
+    _fan_out(meeting, kind="update", now=now, changes=labels)
     logger.info("Meeting %s updated by %s (%s); SEQUENCE %d",
                 meeting.uid, updated_by, ", ".join(changed), meeting.sequence)
     return meeting
@@ -356,11 +427,7 @@ def meeting_cancel(*, meeting: Meeting, cancelled_by: Person | None) -> Meeting:
     meeting.sequence += 1
     meeting.full_clean()
     meeting.save()
-    invitations = _current_invitations(meeting)
-    _queue_invitation_emails(
-        meeting, method=METHOD_CANCEL, kind="cancel", recipients=invitations,
-        attendees=invitations, now=now,
-    )
+    _fan_out(meeting, kind="cancel", now=now)
     logger.info("Meeting %s cancelled by %s", meeting.uid, cancelled_by)
     return meeting
 

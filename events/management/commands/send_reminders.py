@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand
 
 from events.actions import actions_send_overdue_reminders
 from events.reminders import reminders_send_due
+from events.services import meeting_messages_resend_missing
 
 
 class Command(BaseCommand):
@@ -25,6 +26,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         # Overdue actions are reminded whatever MEETING_REMINDER_DAYS says.
+        resent = meeting_messages_resend_missing()
+        if resent:
+            self.stdout.write(f"Sent again the invitations of {resent} meeting"
+                              f"{'s' if resent != 1 else ''} whose sending had not finished.")
         overdue = actions_send_overdue_reminders()
         if overdue:
             self.stdout.write(

@@ -13,7 +13,8 @@ from tests.factories import AgendaItemFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-LONG = "Paediatric_MRI_sedation_protocol_final_version_agreed_by_all_fifteen_trusts_" * 3
+# 190 characters without a space: within every field's 200-character limit.
+LONG = ("Paediatric_MRI_sedation_protocol_final_version_agreed_by_all_fifteen_trusts_" * 3)[:190]
 
 
 @pytest.mark.parametrize("width", [375, 1280])

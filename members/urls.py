@@ -22,6 +22,8 @@ urlpatterns = [
     path("network-office/mail/", views_mail.outbox, name="outbox"),
     path("network-office/mail/<int:pk>/send-again/", views_mail.outbox_send_again_view,
          name="outbox_send_again"),
+    path("network-office/mail/send-failed-again/", views_mail.outbox_send_failed_again_view,
+         name="outbox_send_failed_again"),
     path("network-office/mail/suppressions/", views_mail.suppressions, name="suppressions"),
     path("network-office/mail/suppressions/<int:pk>/lift/", views_mail.suppression_lift_view,
          name="suppression_lift"),

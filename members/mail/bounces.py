@@ -30,12 +30,14 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from .models import DeliveryEvent, OutboxMessage, Suppression
 
@@ -519,24 +521,76 @@ def record_delivery_report(report: DeliveryReport) -> tuple[EventOutcome, ...]:
 # --- Reads and the office's action ----------------------------------------------------
 
 
-def unreachable_members(group) -> list:
-    """Active members of ``group`` whose address is suppressed, for the chair's page.
+#: How far back the chair's page looks for mail that failed.
+FAILED_MAIL_DAYS = 30
+
+# (pattern in OutboxMessage.last_error, what it means in plain words), first match wins.
+PLAIN_ERRORS = (
+    (re.compile(r"expired before it could be sent", re.I),
+     "the sign-in code expired before it could be sent"),
+    (re.compile(r"\b535\b|authentication|credentials|GraphAuthError", re.I),
+     "SIG Hub could not sign in to the mail server (a setting the network office must fix)"),
+    (re.compile(r"\b5\.1\.[0-9]+\b|\b55[03]\b|Recipient refused|does not exist|"
+                r"unknown user|not found|InvalidAddress", re.I),
+     "their mail server said the address does not exist"),
+    (re.compile(r"\b5\.2\.2\b|mailbox (is )?full|quota", re.I),
+     "their mailbox is full"),
+    (re.compile(r"Hard bounce|bounced", re.I), "the message bounced"),
+    (re.compile(r"Spam complaint", re.I), "they marked our email as spam"),
+    (re.compile(r"Gave up after|Connection|timed out|refused|unreachable|\b4[0-9][0-9]\b",
+                re.I),
+     "the mail server could not be reached for several hours, so SIG Hub gave up"),
+)
+
+
+def plain_error(last_error: str) -> str:
+    """An outbox error (a server's reply, an exception) in words a chair understands:
+    ``"550 5.1.1 <x@nhs.net>: Recipient address rejected"`` -> ``"their mail server said
+    the address does not exist"``. Unrecognised errors: ``"the message could not be sent"``."""
+    for pattern, words in PLAIN_ERRORS:
+        if pattern.search(last_error or ""):
+            return words
+    return "the message could not be sent"
+
+
+def unreachable_members(group, *, now=None) -> list:
+    """Active members of ``group`` email may not reach, for the chair's page.
+
+    A member is listed if their address is suppressed (hard bounce, complaint,
+    rejection, or by the office), or if a message to them failed in the last
+    :data:`FAILED_MAIL_DAYS` days (and is still failed: one the office sent
+    again successfully is no longer listed).
 
     Returns a list of :class:`~members.models.Membership` (``person`` loaded),
-    each with ``suppression_reason`` (a ``Suppression.Reason`` value) and
-    ``suppressed_at`` annotated, ordered by name. One query.
+    ordered by name, each annotated with ``suppression_reason`` (a
+    ``Suppression.Reason`` value or None) and ``suppressed_at``, and
+    ``failed_at``, ``failed_subject`` and ``failed_error`` of the latest failed
+    message (None if none), plus ``failed_reason``: that error in plain words
+    (:func:`plain_error`). One query.
     """
     from members.models import Membership
 
+    now = now or timezone.now()
     suppression = Suppression.objects.filter(address=Lower(OuterRef("person__email")))
-    return list(
+    # Outbox addresses are the members' own (person.email), so the index on `to` serves.
+    failed = (OutboxMessage.objects.filter(
+        to=OuterRef("person__email"), status=OutboxMessage.Status.FAILED,
+        updated_at__gte=now - timedelta(days=FAILED_MAIL_DAYS))
+        .order_by("-updated_at", "-pk"))
+    rows = list(
         Membership.objects.filter(group=group, status=Membership.Status.ACTIVE)
         .annotate(suppression_reason=Subquery(suppression.values("reason")[:1]),
-                  suppressed_at=Subquery(suppression.values("created_at")[:1]))
-        .filter(suppression_reason__isnull=False)
+                  suppressed_at=Subquery(suppression.values("created_at")[:1]),
+                  failed_at=Subquery(failed.values("updated_at")[:1]),
+                  failed_subject=Subquery(failed.values("subject")[:1]),
+                  failed_error=Subquery(failed.values("last_error")[:1]))
+        .filter(Q(suppression_reason__isnull=False) | Q(failed_at__isnull=False))
         .select_related("person")
         .order_by("person__full_name", "person__email")
     )
+    for row in rows:
+        row.failed_reason = plain_error(row.failed_error) if row.failed_at else ""
+    return rows
 
 
 def reason_label(reason: str) -> str:
@@ -566,35 +620,151 @@ def suppression_lift(*, suppression: Suppression, by=None) -> str:
 SEND_AGAIN_STATUSES = (OutboxMessage.Status.FAILED, OutboxMessage.Status.SUPPRESSED)
 
 
+def blocking_suppression(row: OutboxMessage) -> Suppression | None:
+    """The suppression that stops ``row`` being sent, or None (no suppression, or one
+    that does not stop this kind: see :meth:`Suppression.blocks`). One query."""
+    suppression = Suppression.objects.filter(address=normalise_address(row.to)).first()
+    return suppression if suppression is not None and suppression.blocks(row.kind) else None
+
+
+def superseded_message(row: OutboxMessage, newer: OutboxMessage) -> str:
+    """Why ``row`` (an invitation) is not sent again: ``newer`` replaced it. Plain words."""
+    when = dateformat.format(timezone.localtime(newer.created_at), "j M Y, H:i")
+    return (f"This calendar message to {row.to} is out of date: a newer one for the same "
+            f"meeting, \u201c{newer.subject}\u201d (queued {when}, "
+            f"{newer.get_status_display().lower()}), replaced it. Sending the old one again "
+            "would put an earlier or cancelled version of the meeting back in their calendar.")
+
+
+def _sign_in_code_expired(row: OutboxMessage) -> bool:
+    from .outbox import _now, _sign_in_expired
+
+    return _sign_in_expired(row, _now())
+
+
 @transaction.atomic
 def outbox_message_send_again(*, pk: int, by=None) -> OutboxMessage:
     """The network office's "send again" for one failed or suppressed outbox message.
 
     Locks the row and checks it may be sent again; a suppressed message whose
-    suppression has since been lifted counts as failed. Then
-    ``members.mail.outbox.outbox_send_again`` queues it (attempts from 0, same
-    Message-ID, sent after commit).
+    suppression has since been lifted (or no longer applies to its kind)
+    counts as failed. Then ``members.mail.outbox.outbox_send_again`` queues it
+    (attempts from 0, same Message-ID, sent after commit).
 
     Raises ``OutboxMessage.DoesNotExist`` if there is no such row, and
-    ValidationError (nothing changed) if it is not failed or suppressed, or its
-    address is still suppressed (lift the suppression first).
+    ValidationError (nothing changed) with code ``not_failed`` if it is not
+    failed or suppressed; ``suppressed`` if its address is still suppressed for
+    its kind (lift the suppression first); ``superseded`` for a calendar
+    message (invitation, update, cancellation) replaced by a newer one to the
+    same person for the same meeting (:func:`members.mail.outbox.superseded_by`),
+    the message naming the newer one; ``expired`` for a sign-in code past its
+    lifetime.
     """
     from django.core.exceptions import ValidationError
 
-    from .outbox import outbox_send_again
+    from .outbox import outbox_send_again, superseded_by
 
     row = OutboxMessage.objects.select_for_update().get(pk=pk)
     if row.status not in SEND_AGAIN_STATUSES:
         raise ValidationError(
             f"Only failed or suppressed messages can be sent again: this one is "
             f"{row.get_status_display().lower()}.", code="not_failed")
-    if is_suppressed(row.to):
+    if blocking_suppression(row) is not None:
         raise ValidationError(
             f"{row.to} is suppressed (it bounced or complained): lift the suppression "
             "before sending to it again.", code="suppressed")
+    newer = superseded_by(row)
+    if newer is not None:
+        raise ValidationError(superseded_message(row, newer), code="superseded")
+    if row.kind == OutboxMessage.Kind.SIGN_IN and _sign_in_code_expired(row):
+        raise ValidationError(
+            f"This sign-in code to {row.to} has expired, so it is not sent again: the person "
+            "can ask for a new code on the sign-in page.", code="expired")
     if row.status == OutboxMessage.Status.SUPPRESSED:
         row.status = OutboxMessage.Status.FAILED
         row.save(update_fields=["status"])
     row = outbox_send_again(message=row)
     logger.warning("Outbox message %s to %s sent again by %s", row.pk, row.to, by)
     return row
+
+
+@dataclass(frozen=True)
+class SendAgainReport:
+    """What "send all failed again" did: counts of failed messages.
+
+    Attributes:
+        queued: queued to be sent again.
+        superseded: calendar messages left alone because a newer one replaced them.
+        suppressed: left alone because their address is still suppressed.
+        expired: sign-in codes left alone because they have expired.
+    """
+
+    queued: int = 0
+    superseded: int = 0
+    suppressed: int = 0
+    expired: int = 0
+
+    def __str__(self) -> str:
+        def n(count: int, one: str, many: str) -> str:
+            return f"{count} {one if count == 1 else many}"
+
+        parts = [n(self.queued, "failed message is", "failed messages are")
+                 + " queued to be sent again"]
+        if self.superseded:
+            parts.append(n(self.superseded, "out-of-date calendar message was",
+                           "out-of-date calendar messages were")
+                         + " left alone (a newer one replaced it)")
+        if self.suppressed:
+            parts.append(n(self.suppressed, "message to a suppressed address was",
+                           "messages to suppressed addresses were")
+                         + " left alone (lift the suppression first)")
+        if self.expired:
+            parts.append(n(self.expired, "expired sign-in code was",
+                           "expired sign-in codes were") + " left alone")
+        return "; ".join(parts) + "."
+
+
+def outbox_failed_send_again(*, by=None) -> SendAgainReport:
+    """The network office's "send all failed again": every ``failed`` message that may go.
+
+    Leaves alone (and counts) calendar messages a newer one replaced
+    (:func:`members.mail.outbox.superseding_messages`), messages whose address is
+    still suppressed for their kind, and expired sign-in codes. The rest are
+    queued in one transaction (attempts from 0, the same Message-ID each),
+    sent after commit by the worker, which keeps to the rate limit. Suppressed
+    messages are not included: lift their suppressions and send them one by one.
+    A few queries whatever the number of messages. Returns a :class:`SendAgainReport`.
+    """
+    from .outbox import _enqueue, _now, _sign_in_expired, superseding_messages
+
+    failed = list(OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED)
+                  .order_by("pk"))
+    newer = superseding_messages(failed)
+    reasons = dict(Suppression.objects.filter(
+        address__in={normalise_address(row.to) for row in failed}).values_list("address",
+                                                                                 "reason"))
+    now = _now()
+    eligible, superseded, suppressed, expired = [], 0, 0, 0
+    for row in failed:
+        if Suppression.reason_blocks(reasons.get(normalise_address(row.to)), row.kind):
+            suppressed += 1
+        elif row.pk in newer:
+            superseded += 1
+        elif row.kind == OutboxMessage.Kind.SIGN_IN and _sign_in_expired(row, now):
+            expired += 1
+        else:
+            eligible.append(row.pk)
+    with transaction.atomic():
+        # Only rows still failed now (another office user, or a worker, may have moved one).
+        locked = list(OutboxMessage.objects.select_for_update()
+                      .filter(pk__in=eligible, status=OutboxMessage.Status.FAILED)
+                      .values_list("pk", "priority"))
+        OutboxMessage.objects.filter(pk__in=[pk for pk, _priority in locked]).update(
+            status=OutboxMessage.Status.QUEUED, attempts=0, next_attempt_at=now,
+            updated_at=now)
+        for pk, priority in locked:
+            transaction.on_commit(partial(_enqueue, pk, priority))
+    report = SendAgainReport(queued=len(locked), superseded=superseded,
+                             suppressed=suppressed, expired=expired)
+    logger.warning("Send all failed again by %s: %s", by, report)
+    return report

@@ -98,12 +98,35 @@ class OutboxMessage(models.Model):
 
 
 class Suppression(models.Model):
-    """An address we no longer send to: it hard-bounced, complained, or was suppressed by hand.
+    """An address we stop sending to: it hard-bounced, complained, or was suppressed by hand.
 
-    Invitations, notices and everything else to a suppressed address are
-    marked ``suppressed`` in the outbox instead of being sent. Chairs see
-    which of their members are unreachable.
+    What is still sent depends on the reason and the kind of message
+    (:meth:`blocks`), because the README promises that sign-in codes,
+    invitations and decisions always arrive:
+
+    ================================  ========  ======================  ==========
+    reason                            sign-in   invitation, decision    all else
+    ================================  ========  ======================  ==========
+    complained (marked as spam)       sent      sent                    suppressed
+    bounced, rejected, manual         sent      suppressed              suppressed
+    ================================  ========  ======================  ==========
+
+    A complaint means the mailbox works and its owner does not want our bulk
+    mail, so only notices, digests, reminders and the like stop. A hard bounce
+    means the mailbox does not exist: invitations and decisions would bounce
+    too (and each bounce harms the sender's reputation), so they wait, shown
+    on the chair's page, until the network office lifts the suppression and
+    sends them again. A sign-in code is still attempted whatever the reason:
+    the person is signing in at that moment, so their mailbox may well have
+    been fixed, and without the code they cannot reach SIG Hub at all.
+    Suppressed messages are marked ``suppressed`` in the outbox instead of
+    being sent. Chairs see which of their members are unreachable.
     """
+
+    # Kinds a complaint does not stop (the README's "always arrive").
+    ESSENTIAL_KINDS = frozenset({"sign_in", "invitation", "decision"})
+    # Kinds attempted even to an address that bounced.
+    ALWAYS_ATTEMPTED_KINDS = frozenset({"sign_in"})
 
     class Reason(models.TextChoices):
         BOUNCED = "bounced", "Hard bounce"
@@ -121,6 +144,20 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} ({self.get_reason_display()})"
+
+    def blocks(self, kind: str) -> bool:
+        """True if this suppression stops a message of ``kind`` (an ``OutboxMessage.Kind``
+        value); see the class docstring's table."""
+        return self.reason_blocks(self.reason, kind)
+
+    @classmethod
+    def reason_blocks(cls, reason: str | None, kind: str) -> bool:
+        """:meth:`blocks` for a reason given as a value (None: not suppressed, blocks nothing)."""
+        if not reason or kind in cls.ALWAYS_ATTEMPTED_KINDS:
+            return False
+        if reason == cls.Reason.COMPLAINED:
+            return kind not in cls.ESSENTIAL_KINDS
+        return True
 
 
 class DeliveryEvent(models.Model):

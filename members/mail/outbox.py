@@ -53,7 +53,15 @@ from django.utils import timezone
 
 from .models import OutboxMessage, Suppression
 from .outgoing import OutgoingEmail, build_message
-from .transports import Failure, classify, describe, open_mailer, rate_per_minute, transport_name
+from .transports import (
+    Failure,
+    classify,
+    describe,
+    open_mailer,
+    rate_per_minute,
+    transport_name,
+    with_endpoint,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -245,7 +253,9 @@ def _claim(pk: int, now: datetime, *, skip_locked: bool) -> tuple[OutboxMessage 
         if row.next_attempt_at > now:
             return None, Delivery("not_due", until=row.next_attempt_at)
         suppression = Suppression.objects.filter(address__iexact=row.to).first()
-        if suppression is not None:
+        # Sign-in codes, and invitations and decisions to an address that only
+        # complained, are still sent (Suppression.blocks).
+        if suppression is not None and suppression.blocks(row.kind):
             row.status = S.SUPPRESSED
             row.last_error = (f"Not sent: {row.to} is suppressed "
                               f"({suppression.get_reason_display().lower()}).")
@@ -350,14 +360,15 @@ def deliver(pk: int, *, connection=None, clock: Callable[[], datetime] | None = 
             connection.open()  # once per batch: send_messages then leaves it open
         mailer.send_messages([message])
     except Exception as exc:  # noqa: BLE001 - every sending error is classified and recorded
-        failure = classify(exc)
+        failure = with_endpoint(classify(exc), mailer)
         # Drop a half-open connection (e.g. a refused login); a batch reconnects.
         _close_quietly(mailer)
         status = _record_failure(pk, failure, _now(clock), attempted=True, requeue=requeue)
         return Delivery(status, failure=failure, attempted=True)
     sent_at = _now(clock)
+    # An earlier attempt's error no longer describes the message: it was sent.
     OutboxMessage.objects.filter(pk=pk, status__in=(S.SENDING, *OutboxMessage.PENDING)).update(
-        status=S.SENT, sent_at=sent_at, updated_at=sent_at,
+        status=S.SENT, sent_at=sent_at, updated_at=sent_at, last_error="",
         transport_message_id=_transport_message_id(message, row),
     )
     logger.info("Outbox %s: sent %r to %s (%s)", pk, row.subject, row.to, row.message_id)
@@ -519,6 +530,71 @@ def send_outbox_due_task() -> dict:
     return outbox_send_due().as_dict()
 
 
+# --- Out-of-date calendar messages ----------------------------------------------------
+
+
+def itip_position(key: str | None) -> tuple[str, int] | None:
+    """``itip:<kind>:<UID>:<SEQUENCE>:<recipient>[:<DTSTAMP>]`` -> ``(UID, SEQUENCE)``;
+    None for any other key (not an iTIP message, or malformed)."""
+    if not key or not key.startswith("itip:"):
+        return None
+    parts = key.split(":", 4)
+    if len(parts) < 5 or not parts[2]:
+        return None
+    try:
+        return parts[2], int(parts[3])
+    except ValueError:
+        return None
+
+
+def superseding_messages(rows: Sequence[OutboxMessage]) -> dict[int, OutboxMessage]:
+    """For each iTIP row in ``rows``, the newest later message to the same person about
+    the same meeting, if there is one: ``{row.pk: newer row}``. One query (none if no
+    row is an iTIP message).
+
+    "Later" is the calendar's own order (RFC 5546 section 2.1.5): a higher
+    SEQUENCE (the meeting moved, or was cancelled: a cancellation raises it),
+    or the same SEQUENCE queued later (a person removed from the meeting gets
+    a CANCEL at the current SEQUENCE; a promotion from the waiting list a
+    REQUEST with a later DTSTAMP). Sending the older message again would put
+    an old or cancelled version of the meeting back in that person's calendar.
+    """
+    from django.db.models.functions import Lower
+
+    mine = {}
+    for row in rows:
+        position = itip_position(row.key)
+        if position is not None:
+            mine[row.pk] = (position, row)
+    if not mine:
+        return {}
+    uids = Q()
+    for uid in {position[0] for position, _row in mine.values()}:
+        uids |= Q(key__contains=f":{uid}:")
+    addresses = {row.to.lower() for _position, row in mine.values()}
+    candidates: dict[tuple[str, str], list[tuple[tuple, OutboxMessage]]] = {}
+    for other in (OutboxMessage.objects.filter(key__startswith="itip:").filter(uids)
+                  .annotate(to_lower=Lower("to")).filter(to_lower__in=addresses)):
+        position = itip_position(other.key)
+        if position is not None:
+            order = (position[1], other.created_at, other.pk)
+            candidates.setdefault((position[0], other.to.lower()), []).append((order, other))
+    found = {}
+    for pk, ((uid, sequence), row) in mine.items():
+        order = (sequence, row.created_at, row.pk)
+        later = [(o, other) for o, other in candidates.get((uid, row.to.lower()), [])
+                 if o > order]
+        if later:
+            found[pk] = max(later, key=lambda pair: pair[0])[1]
+    return found
+
+
+def superseded_by(row: OutboxMessage) -> OutboxMessage | None:
+    """The newer message that makes iTIP ``row`` out of date (see
+    :func:`superseding_messages`), or None. One query for an iTIP row, none otherwise."""
+    return superseding_messages([row]).get(row.pk)
+
+
 def outbox_send_again(*, message: OutboxMessage) -> OutboxMessage:
     """Queue a failed message again (the office's "send again"); return the row.
 
@@ -542,6 +618,7 @@ def outbox_send_again(*, message: OutboxMessage) -> OutboxMessage:
 
 __all__ = [
     "Delivery", "SweepReport", "clock", "deliver", "describe", "max_attempts", "outbox_add",
-    "outbox_recover_stale", "outbox_send_again", "outbox_send_due", "rate_limit_slot",
-    "retry_delay", "send_outbox_due_task", "send_outbox_message",
+    "itip_position", "outbox_recover_stale", "outbox_send_again", "outbox_send_due",
+    "rate_limit_slot", "retry_delay", "send_outbox_due_task", "send_outbox_message",
+    "superseded_by", "superseding_messages",
 ]

@@ -97,6 +97,29 @@ class Failure:
     detail: str
 
 
+def endpoint(mailer) -> str:
+    """Where ``mailer`` connects, for an error message: ``"send.nhs.net port 587"`` for
+    SMTP, ``"Microsoft Graph (graph.microsoft.com)"`` for Graph, ``""`` if unknown."""
+    host = getattr(mailer, "host", None)
+    port = getattr(mailer, "port", None)
+    if isinstance(host, str) and host:
+        return f"{host} port {port}" if port else host
+    if type(mailer).__name__ == "GraphEmailBackend":
+        return "Microsoft Graph (graph.microsoft.com)"
+    return ""
+
+
+def with_endpoint(failure: Failure, mailer) -> Failure:
+    """``failure`` with the server it concerns named, when the error is the connection's
+    (refused, timed out, TLS, login): ``"... (connecting to send.nhs.net port 587)"``.
+    The office can then tell a wrong ``EMAIL_HOST``/``EMAIL_PORT`` from a relay that is down."""
+    where = endpoint(mailer)
+    if not failure.connection or not where or where in failure.detail:
+        return failure
+    return Failure(failure.transient, failure.connection,
+                   f"{failure.detail} (connecting to {where})")
+
+
 def describe(exc: BaseException) -> str:
     """A one-paragraph description of ``exc`` including the server's reply, never raising."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):

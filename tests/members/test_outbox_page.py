@@ -41,7 +41,7 @@ def text_of(response) -> str:
 
 
 def recipients(response) -> list[str]:
-    return re.findall(r'<th class="nhsuk-table__header" scope="row">([^<]+)<br>',
+    return re.findall(r'<span class="sighub-address">([^<]+)</span>',
                       response.content.decode())
 
 
@@ -112,7 +112,28 @@ def test_a_bad_filter_shows_an_error_not_a_500(office, query, message):
     assert response.status_code == 200
     text = text_of(response)
     assert "There is a problem" in text and message in text
-    assert recipients(response) == ["a@nhs.net"]  # unfiltered
+    assert recipients(response) == ["a@nhs.net"]  # no other filter given
+    assert "matching the filters" not in text  # nothing was filtered
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"status": "exploded"}, "Choose a status from the list"),
+    ({"group": "999999"}, "Choose a group from the list"),
+    ({"to": "jo\x00"}, "Recipient must not contain a null character"),
+])
+def test_a_bad_filter_keeps_the_other_filters(office, bad, message):
+    """The newcomer saw a bad value silently drop every filter, under a caption still
+    saying "matching the filters": the bad one is shown as its error and not
+    applied, the others still are."""
+    row("a@nhs.net", kind="invitation", minutes_ago=3)
+    row("b@nhs.net", kind="notice", minutes_ago=2)
+    row("c@nhs.net", kind="invitation", minutes_ago=1)
+    response = office.get(URL, {"kind": "invitation", **bad})
+    text = text_of(response)
+    assert message in text
+    assert f'<a href="#id_{next(iter(bad))}">{message}</a>' in text  # names its field
+    assert recipients(response) == ["c@nhs.net", "a@nhs.net"]
+    assert "2 messages matching the filters (a filter with an error is not applied)" in text
 
 
 def test_pages_of_fifty(office):
@@ -202,13 +223,13 @@ def _queries(client, django_assert_num_queries, expected):
 
 def test_the_page_makes_the_same_number_of_queries_at_any_size(
         office, django_assert_num_queries):
-    """Session, user, group choices, count and one page of rows (with groups and
-    suppressions): five queries at any size."""
+    """Session, user, group choices, count, one page of rows (with groups and
+    suppressions) and the count of failed messages: six queries at any size."""
     groups = [SIGFactory() for _ in range(3)]
     for n in range(3):
         row(f"s{n}@nhs.net", group=groups[n % 3], status="failed", error="x")
-    _queries(office, django_assert_num_queries, 5)
+    _queries(office, django_assert_num_queries, 6)
     for n in range(40):
         row(f"l{n}@nhs.net", group=groups[n % 3], status="failed", error="x")
         Suppression.objects.create(address=f"l{n}@nhs.net", reason="bounced")
-    _queries(office, django_assert_num_queries, 5)
+    _queries(office, django_assert_num_queries, 6)

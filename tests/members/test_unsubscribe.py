@@ -106,7 +106,22 @@ def test_a_post_without_one_click_changes_nothing(client, world,
     path = link_from_a_notice(jo, sig, django_capture_on_commit_callbacks)
     response = client.post(path, {})
     assert response.status_code == 400
-    assert "List-Unsubscribe=One-Click" in response.content.decode()
+    text = response.content.decode()
+    # Plain words and the button that does it, not the RFC's jargon.
+    assert "To stop these emails, use the button on this page." in text
+    assert "List-Unsubscribe=One-Click" not in text
+    assert f'action="{path}"' in text and ">Stop these notices</button>" in text
+    assert modes(jo) == {}
+
+
+def test_head_on_the_link_is_answered_like_get_and_changes_nothing(
+        client, world, django_capture_on_commit_callbacks):
+    """Link checkers and some mail scanners send HEAD: 200, as GET, not 405."""
+    sig, _other, jo, _ann = world
+    path = link_from_a_notice(jo, sig, django_capture_on_commit_callbacks)
+    response = client.head(path)
+    assert response.status_code == 200
+    assert response.content == b""
     assert modes(jo) == {}
 
 

@@ -112,7 +112,9 @@ def part_schedule(url: str, *, members: int, repeat: int) -> tuple[list[dict], d
     port = _free_port()
     env = bench_env(url, MAIL_TRANSPORT="smtp", EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(port),
                     EMAIL_USE_TLS="0", EMAIL_HOST_USER="", EMAIL_HOST_PASSWORD="",
-                    MAIL_RATE_PER_MINUTE="0", MAIL_BATCH_SIZE=str(members + 10))
+                    MAIL_RATE_PER_MINUTE="0", MAIL_BATCH_SIZE=str(members + 10),
+                    # As in production: the request enqueues the fan-out task; a worker runs it.
+                    TASK_BACKEND="database")
     env.pop("EMAIL_SSL_CAFILE", None)
     raw = read_part(run(["-m", "bench.schedule", "--members", str(members),
                          "--repeat", str(repeat)], env, timeout=1800))
@@ -121,10 +123,12 @@ def part_schedule(url: str, *, members: int, repeat: int) -> tuple[list[dict], d
         figure(f"schedule for {members} members: request ({db})", raw["request_ms"],
                raw["request_floor_ms"], unit="ms", target="< 300 ms",
                ok=raw["request_ms"] < 300,
-               note=f"{raw['queued']} outbox rows, {raw['message_chars']:,} chars each"),
+               note=f"fan-out task enqueued; it wrote {raw['queued']} outbox rows, "
+                    f"{raw['message_chars']:,} chars each"),
         figure(f"worker: {members} invitations to SMTP ({db})", raw["worker_ms"],
                raw["worker_floor_ms"], unit="ms", target="report", ok=None,
-               note=f"sent {raw['sent_by_worker']}; sweep (one connection) "
+               note=f"fan-out {raw['fan_out_ms']:.0f} ms + sent {raw['sent_by_worker']}; "
+                    "sweep (one connection) "
                     + ("skipped" if raw["sweep_ms"] is None else f"{raw['sweep_ms']:.0f} ms")),
     ]
     return rows, raw

@@ -154,6 +154,14 @@ def compute(argv: list[str]) -> dict:
         times.sort()
         request_ms = times[len(times) // 2]
         last = group.meetings.order_by("-pk").first()
+        # The request only enqueued the fan-out (TASK_BACKEND=database): the worker's
+        # first job is to make and queue the messages of the last meeting.
+        from events import services
+
+        started = time.perf_counter()
+        services.send_meeting_messages.call(last.pk, "new", last.sequence,
+                                            last.updated_at.isoformat(), [])
+        fan_out_ms = (time.perf_counter() - started) * 1000
         rows = OutboxMessage.objects.filter(key__contains=last.uid)
         queued = rows.count()
         message_bytes = len(str(rows.first().message)) if queued else 0
@@ -171,7 +179,7 @@ def compute(argv: list[str]) -> dict:
             started = time.perf_counter()
             for pk in pks:
                 outbox.send_outbox_message.call(pk)
-            worker_ms = (time.perf_counter() - started) * 1000
+            worker_ms = fan_out_ms + (time.perf_counter() - started) * 1000
             sent_by_worker = handler.count
             sweep_ms, swept = None, None
             if worker_ms < 20_000:  # the sweep only when it costs little: it sends them all again
@@ -193,6 +201,7 @@ def compute(argv: list[str]) -> dict:
                 "message_chars": message_bytes, "worker_ms": worker_ms,
                 "sent_by_worker": sent_by_worker, "sweep_ms": sweep_ms,
                 "sweep_sent": swept, "worker_floor_ms": worker_floor_ms,
+                "fan_out_ms": fan_out_ms,
                 "server_received": handler.count}
     finally:
         _cleanup()

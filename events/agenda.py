@@ -33,7 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members.mail import render_email
-from members.mail.notices import queue_notice
+from members.mail.notices import notice_count, queue_notice
 
 from . import papers as paper_checks
 from . import selectors
@@ -421,7 +421,10 @@ def agenda_publish(*, meeting: Meeting, by=None, note: str = "") -> AgendaPublic
     carry the chair's ``note`` of what changed (required then, up to 500
     characters) and mark what changed since the previous pack.
 
-    Returns the new :class:`AgendaPublication` (``recipient_count`` set).
+    Returns the new :class:`AgendaPublication` (``recipient_count`` set: everyone
+    invited), with ``notice_count`` (not stored): a
+    :class:`members.mail.notices.NoticeCount` of copies sent now, held for weekly
+    digests, not wanted, and to unreachable addresses.
     Raises ValidationError: without a field if the meeting is cancelled or
     over, or the agenda is empty; keyed ``note`` for a missing or too long
     note. Nothing is recorded or sent then. Mail is queued, sent after commit.
@@ -465,12 +468,15 @@ def agenda_publish(*, meeting: Meeting, by=None, note: str = "") -> AgendaPublic
                                                   kwargs={"pk": meeting.pk}),
         "meeting_url": settings.SITE_URL + meeting.get_absolute_url(),
     }
-    for invitation in invitations:
+    results = [
         queue_notice(render_email("agenda_pack", {**context, "person": invitation.person},
                                   to=invitation.person.email),
                      person=invitation.person, group=meeting.group, url=context["agenda_url"])
-    logger.info("Agenda of meeting %s published (%d) by %s to %d people", meeting.pk,
-                publication.number, by, len(invitations))
+        for invitation in invitations]
+    # Not stored: what happened to each copy, for the chair's confirmation message.
+    publication.notice_count = notice_count(results)
+    logger.info("Agenda of meeting %s published (%d) by %s to %d people: %s", meeting.pk,
+                publication.number, by, len(invitations), publication.notice_count)
     return publication
 
 

@@ -388,9 +388,8 @@ def agenda_publish(request, pk):
                 return _refusal(request, meeting, exc)
             form.add_service_errors(exc)
         else:
-            count = publication.recipient_count
-            messages.success(request, f"{'Updated agenda' if republish else 'Agenda'} sent to "
-                                      f"{count} {'person' if count == 1 else 'people'}.")
+            messages.success(request, publication.notice_count.sentence(
+                "Updated agenda" if republish else "Agenda"))
             return redirect(_manage_url(meeting))
     return _manage_page(request, meeting, publish_form=form)
 

@@ -137,6 +137,66 @@ def queue_notice(email: OutgoingEmail, *, person, group, kind: str = OutboxMessa
                        kind=kind, key=key, group=group)
 
 
+@dataclass(frozen=True)
+class NoticeCount:
+    """What happened to one notice sent to many people (:func:`notice_count`).
+
+    Attributes:
+        sent: queued to be sent now (as they happen).
+        digest: held for the person's weekly digest.
+        off: not sent: the person turned this group's notices off.
+        unreachable: queued, but the address is suppressed (it bounced or
+            complained), so it will not be sent.
+    """
+
+    sent: int = 0
+    digest: int = 0
+    off: int = 0
+    unreachable: int = 0
+
+    @property
+    def total(self) -> int:
+        """Everyone the notice was for."""
+        return self.sent + self.digest + self.off + self.unreachable
+
+    def sentence(self, what: str) -> str:
+        """``"Agenda sent to 5 people; 1 will get it in their weekly digest; 1 has turned
+        these notices off."`` (``what`` starts it; parts that are 0 are left out)."""
+        def people(n: int) -> str:
+            return f"{n} {'person' if n == 1 else 'people'}"
+
+        parts = [f"{what} sent to {people(self.sent)}"]
+        if self.digest:
+            parts.append(f"{self.digest} will get it in their weekly digest")
+        if self.off:
+            parts.append(f"{self.off} {'has' if self.off == 1 else 'have'} turned these "
+                         "notices off")
+        if self.unreachable:
+            parts.append(f"{self.unreachable} cannot be reached by email (their address "
+                         "bounced or marked our email as spam)")
+        return "; ".join(parts) + "."
+
+
+def notice_count(results: Iterable) -> NoticeCount:
+    """Count what :func:`queue_notice` returned for each person: an
+    :class:`OutboxMessage` (sent now, or unreachable if its address is suppressed for
+    notices), a :class:`DigestItem` (weekly digest) or None (turned off). One query."""
+    from .bounces import normalise_address
+    from .models import Suppression
+
+    results = list(results)
+    rows = [r for r in results if isinstance(r, OutboxMessage)]
+    reasons = dict(Suppression.objects.filter(
+        address__in={normalise_address(row.to) for row in rows}).values_list(
+        "address", "reason")) if rows else {}
+    unreachable = sum(1 for row in rows if Suppression.reason_blocks(
+        reasons.get(normalise_address(row.to)), row.kind))
+    return NoticeCount(
+        sent=len(rows) - unreachable, unreachable=unreachable,
+        digest=sum(1 for r in results if isinstance(r, DigestItem)),
+        off=sum(1 for r in results if r is None))
+
+
 # --- The weekly digest ---------------------------------------------------------------
 
 
@@ -267,7 +327,8 @@ def preferences_for(person) -> list[tuple]:
 
 
 __all__ = [
-    "DigestRun", "UnsubscribeLinkError", "digests_send", "notice_mode",
+    "DigestRun", "NoticeCount", "UnsubscribeLinkError", "digests_send", "notice_count",
+    "notice_mode",
     "notice_preference_set", "preferences_for", "queue_notice", "unsubscribe_apply",
     "unsubscribe_targets",
 ]

@@ -176,6 +176,32 @@ def test_the_agenda_pack_follows_each_persons_choice(sig, sent):
     assert held.url == SITE + reverse("events:meeting_agenda", kwargs={"pk": meeting.pk})
 
 
+def test_the_chair_is_told_who_gets_the_agenda_now_in_a_digest_or_not_at_all(
+        client, sig, sent):
+    """ "Agenda sent to 4 people" counted everyone invited, even those who get it in a
+    digest, turned notices off, or cannot be reached: the message now says which."""
+    from members.mail.models import Suppression
+
+    chair = who("chair@nhs.net")
+    notice_preference_set(person=who("di@nhs.net"), group=sig, mode="digest")
+    notice_preference_set(person=who("none@nhs.net"), group=sig, mode="none")
+    bounced = MembershipFactory(group=sig, person=PersonFactory(email="gone@nhs.net")).person
+    Suppression.objects.create(address=bounced.email, reason="bounced")
+    start = timezone.now() + timedelta(days=20)
+    meeting = services.meeting_schedule(group=sig, scheduled_by=chair, title="Spring meeting",
+                                        start=start, end=start + timedelta(hours=2),
+                                        teams_url="https://teams.microsoft.com/l/x")
+    AgendaItemFactory(meeting=meeting, position=0, title="MRI protocols")
+    client.force_login(chair)
+    with sent():
+        response = client.post(reverse("events:agenda_publish", kwargs={"pk": meeting.pk}),
+                               follow=True)
+    text = " ".join(response.content.decode().split())
+    assert ("Agenda sent to 2 people; 1 will get it in their weekly digest; 1 has turned "
+            "these notices off; 1 cannot be reached by email (their address bounced or "
+            "marked our email as spam).") in text
+
+
 def test_minutes_circulated_and_published_follow_each_persons_choice(sig, sent):
     chair = who("chair@nhs.net")
     notice_preference_set(person=who("di@nhs.net"), group=sig, mode="digest")

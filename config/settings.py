@@ -290,12 +290,25 @@ if MAIL_RATE_PER_MINUTE < 0:
         f"MAIL_RATE_PER_MINUTE must be 0 (no limit) or more, not {MAIL_RATE_PER_MINUTE}.")
 # Delays, in minutes, before each retry of a transient failure (a server
 # down, SMTP 4xx, an ESP's 5xx or 429); after the last, the message is failed.
-MAIL_RETRY_MINUTES = [int(m) for m in env_list("MAIL_RETRY_MINUTES", ["1", "5", "15", "60", "240"])]
+_retry = env_list("MAIL_RETRY_MINUTES", ["1", "5", "15", "60", "240"])
+if not all(item.isascii() and item.isdigit() for item in _retry):
+    raise ImproperlyConfigured(
+        "MAIL_RETRY_MINUTES must be a comma-separated list of whole numbers of minutes, "
+        f"0 or more (e.g. 1,5,15,60,240), not {os.environ.get('MAIL_RETRY_MINUTES')!r}.")
+MAIL_RETRY_MINUTES = [int(m) for m in _retry]
 # A message left "sending" this long (its worker died mid-send) is sent again,
-# with the same Message-ID, by `manage.py send_outbox`.
+# with the same Message-ID, by `manage.py send_outbox`. At least 2: a send can
+# take EMAIL_TIMEOUT (30 s) for the connection and again for the message, and
+# a shorter wait would send again a message a live worker is still sending.
 MAIL_SENDING_STALE_MINUTES = env_int("MAIL_SENDING_STALE_MINUTES", 10)
+if MAIL_SENDING_STALE_MINUTES < 2:
+    raise ImproperlyConfigured(
+        f"MAIL_SENDING_STALE_MINUTES must be 2 or more, not {MAIL_SENDING_STALE_MINUTES}: "
+        "a shorter wait would send again messages a live worker is still sending.")
 # How many messages one run of `manage.py send_outbox` sends over one connection.
 MAIL_BATCH_SIZE = env_int("MAIL_BATCH_SIZE", 200)
+if MAIL_BATCH_SIZE < 1:
+    raise ImproperlyConfigured(f"MAIL_BATCH_SIZE must be 1 or more, not {MAIL_BATCH_SIZE}.")
 
 # Which addresses may sign up: NHSmail and trust domains by default.
 ALLOWED_EMAIL_DOMAINS = env_list("ALLOWED_EMAIL_DOMAINS", ["nhs.net"])

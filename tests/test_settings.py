@@ -82,3 +82,36 @@ def test_sqlite_writers_wait_for_the_lock_instead_of_failing():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
         check=True, env={**env, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test"})
     assert "transaction_mode" not in postgres.stdout
+
+
+@pytest.mark.parametrize("value", ["1,five,15", "1,-5", "1.5", "1;5;15"])
+def test_mail_retry_minutes_must_be_whole_numbers(value):
+    """A typo was a bare ValueError traceback from int(): now a clear message."""
+    result = run_settings(MAIL_RETRY_MINUTES=value)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: MAIL_RETRY_MINUTES must be a comma-separated list of " \
+           "whole numbers of minutes, 0 or more" in result.stderr
+    assert "ValueError" not in result.stderr
+
+
+def test_mail_retry_minutes_accepts_a_list_and_zero():
+    code = ("import django; django.setup(); from django.conf import settings; "
+            "print(settings.MAIL_RETRY_MINUTES)")
+    env = {"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "config.settings",
+           "MAIL_RETRY_MINUTES": " 0, 2 ,30"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[0, 2, 30]"
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("MAIL_BATCH_SIZE", "0", "MAIL_BATCH_SIZE must be 1 or more, not 0."),
+    ("MAIL_BATCH_SIZE", "-3", "MAIL_BATCH_SIZE must be 1 or more, not -3."),
+    ("MAIL_SENDING_STALE_MINUTES", "1", "MAIL_SENDING_STALE_MINUTES must be 2 or more, not 1"),
+    ("MAIL_SENDING_STALE_MINUTES", "0", "MAIL_SENDING_STALE_MINUTES must be 2 or more, not 0"),
+])
+def test_mail_batch_size_and_stale_minutes_are_checked(name, value, message):
+    result = run_settings(**{name: value})
+    assert result.returncode != 0
+    assert message in result.stderr

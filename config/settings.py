@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # A malformed body posted to an ESP webhook (/anymail/...) is a 400, not a 500.
+    "members.mail.webhooks.AnymailMalformedBodyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -75,3 +75,45 @@ def handle_inbound_webhook(sender, event, esp_name, **kwargs) -> None:
 
 # Bounces and complaints: see members.mail.bounces (idempotent by ESP event id).
 tracking.connect(handle_tracking_event, dispatch_uid="members.mail.tracking_webhook")
+
+
+# --- Malformed webhook bodies ---------------------------------------------------------
+
+# What parsing a malformed body raises inside anymail's webhook views: bad JSON
+# (json.JSONDecodeError and UnicodeDecodeError are ValueErrors), or JSON of the
+# wrong shape (a list or string where an object is expected, a field missing).
+MALFORMED_BODY_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
+
+
+class AnymailMalformedBodyMiddleware:
+    """Answer 400, not 500, when an ESP webhook under ``/anymail/`` gets a body it cannot parse.
+
+    Anymail's views parse the body (``json.loads``) after checking the basic
+    auth, and let a ``JSONDecodeError`` escape as a 500. A 500 makes an ESP
+    deliver the same broken body again and again, and pages whoever watches
+    the errors; a malformed body is the sender's fault, so it is a 400
+    (nothing is recorded). Errors that are not about the body (the database
+    unreachable: ``OperationalError``) still give 500, so the ESP retries
+    once it is back. Listed in ``MIDDLEWARE`` after authentication.
+    """
+
+    prefix = "/anymail/"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        """Return a 400 for a malformed body on an anymail webhook URL; else None."""
+        from django.http import HttpResponseBadRequest
+
+        if not request.path.startswith(self.prefix) or not isinstance(
+                exception, MALFORMED_BODY_ERRORS):
+            return None
+        logger.warning("Webhook %s: malformed body refused (400): %s: %s", request.path,
+                       type(exception).__name__, exception)
+        return HttpResponseBadRequest("The request body could not be read as this "
+                                      "service's webhook payload.",
+                                      content_type="text/plain; charset=utf-8")

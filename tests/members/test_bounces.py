@@ -408,3 +408,35 @@ def test_send_again_refuses_a_message_to_a_suppressed_address():
         outbox_message_send_again(pk=row.pk)
     row.refresh_from_db()
     assert row.status == OutboxMessage.Status.SUPPRESSED
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"", b"\xff\xfe\x00garbage", b"[1, 2]",
+                                  b'"a string"'])
+def test_a_malformed_webhook_body_with_valid_auth_is_a_400_not_a_500(client, tracking, body):
+    """Anymail let json.loads' error escape as a 500 (the ESP then retries it forever):
+    a body that cannot be read is the sender's fault, so 400 and nothing recorded."""
+    response = client.post(tracking, data=body, content_type="application/json", **auth())
+    assert response.status_code == 400
+    assert not DeliveryEvent.objects.exists() and not Suppression.objects.exists()
+
+
+def test_a_malformed_inbound_webhook_body_is_a_400(client, settings):
+    settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET}
+    response = client.post(reverse("anymail:postmark_inbound_webhook"), data=b"{oops",
+                           content_type="application/json", **auth())
+    assert response.status_code == 400
+
+
+def test_the_webhook_still_answers_500_when_the_database_fails(client, tracking, monkeypatch):
+    """Not the body's fault: 500, so the ESP sends the event again later."""
+    from django.db import OperationalError
+
+    from members.mail import bounces
+
+    def down(**kwargs):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(bounces, "delivery_event_record", down)
+    client.raise_request_exception = False
+    response = post(client, tracking, bounce("gone@nhs.net"), **auth())
+    assert response.status_code == 500

@@ -164,3 +164,78 @@ def test_chairs_page_lists_members_email_cannot_reach(page, live_server, world):
     expect(heading).to_be_visible()
     expect(page.get_by_role("row", name="Gone Person gone.person@nhs.net")).to_be_visible()
     assert_accessible(page)
+
+
+# --- Layout: nothing breaks inside a short word, nothing scrolls sideways -----------------
+
+LONG_ADDRESS = ("alexandra.montgomery-fitzwilliam.consultant-radiographer"
+                "@university-hospitals-birmingham-and-solihull.nhs.uk")
+
+# Words of up to 15 letters whose text is split over two lines (e.g. "Li/ft",
+# "Notic/e"), and buttons whose label takes more than one line.
+BROKEN_WORDS_JS = """(selector) => {
+  const broken = [];
+  const root = document.querySelector(selector);
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (node.parentElement.closest('.nhsuk-u-visually-hidden, .sighub-address')) continue;
+    for (const match of node.data.matchAll(/[A-Za-z0-9]{2,15}/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const tops = new Set([...range.getClientRects()].filter(r => r.width > 0)
+                           .map(r => Math.round(r.top)));
+      if (tops.size > 1) broken.push(match[0]);
+    }
+  }
+  const buttons = [...root.querySelectorAll('button')].map(button => {
+    const label = button.firstChild;
+    const range = document.createRange();
+    range.selectNodeContents(label);
+    const tops = new Set([...range.getClientRects()].filter(r => r.width > 0)
+                         .map(r => Math.round(r.top)));
+    return [label.textContent.trim(), tops.size];
+  });
+  return {broken, buttons,
+          scroll: document.documentElement.scrollWidth,
+          client: document.documentElement.clientWidth};
+}"""
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_outbox_and_suppressions_layout(page, live_server, world, width):
+    """The newcomer saw "Li/ft" and "Notic/e" broken mid-word (overflow-wrap: anywhere
+    shrank the columns): columns now have sensible widths (stacked on a phone),
+    buttons never wrap, and only long addresses break; nothing scrolls sideways."""
+    now = timezone.now()
+    OutboxMessage.objects.create(
+        kind="notice", to=LONG_ADDRESS, group=world["sig"], status="failed",
+        subject="Minutes published: Paediatric MSK ultrasound update, 3 March 2027",
+        last_error="Gave up after 6 attempts: 421 4.4.2 Connection dropped", attempts=6,
+        message=OutgoingEmail(to=LONG_ADDRESS, subject="Minutes", text="t").as_json(),
+        message_id=make_msgid(domain="nhs.net"), created_at=now, updated_at=now)
+    Suppression.objects.create(address=LONG_ADDRESS, reason="complained",
+                               source="Postmark webhook", detail="Test spam complaint")
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, live_server.url, world["office"])
+    for path, label in (("/network-office/mail/", "Send again"),
+                        ("/network-office/mail/suppressions/", "Lift")):
+        page.goto(live_server.url + path)
+        found = page.evaluate(BROKEN_WORDS_JS, "main table")
+        assert found["scroll"] <= found["client"], (
+            f"{path} is {found['scroll']}px wide in a {found['client']}px window")
+        assert found["broken"] == [], f"{path} at {width}px breaks {found['broken']}"
+        assert found["buttons"] and all(lines == 1 for _label, lines in found["buttons"]), (
+            f"{path} at {width}px: {found['buttons']}")
+        assert any(text == label for text, _lines in found["buttons"])
+        # Each button is one line high: its box is no taller than a one-line button.
+        heights = page.evaluate(
+            "() => [...document.querySelectorAll('main table button')].map("
+            "b => [b.getBoundingClientRect().height, "
+            "parseFloat(getComputedStyle(b).lineHeight) + parseFloat("
+            "getComputedStyle(b).paddingTop) + parseFloat(getComputedStyle(b).paddingBottom)"
+            " + parseFloat(getComputedStyle(b).borderTopWidth) + parseFloat("
+            "getComputedStyle(b).borderBottomWidth) + 8])")
+        assert all(height <= one_line for height, one_line in heights), heights
+        assert_accessible(page)

@@ -64,8 +64,9 @@ def normalise_address(address: str | None) -> str:
 
 
 def is_suppressed(address: str) -> bool:
-    """True if ``address`` (any case) is suppressed. For the outbox worker: a suppressed
-    recipient's message is marked ``suppressed`` instead of being sent. One query."""
+    """True if ``address`` (any case) is suppressed for any reason. Whether that stops
+    a given message depends on its kind (:meth:`Suppression.blocks`,
+    :func:`blocking_suppression`). One query."""
     return Suppression.objects.filter(address=normalise_address(address)).exists()
 
 

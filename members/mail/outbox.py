@@ -11,7 +11,9 @@ One delivery (:func:`deliver`) goes in three steps, each its own transaction:
 
 1. **Claim**: lock the row (``select_for_update``; ``skip_locked`` when
    batching on PostgreSQL), skip it unless it is still pending and due; an
-   address in :class:`Suppression` makes it ``suppressed``; the rate limit
+   address in :class:`Suppression` makes it ``suppressed`` if the suppression
+   stops its kind (:meth:`Suppression.blocks`: sign-in codes are always
+   attempted, invitations and decisions still go after a complaint); the rate limit
    may defer it (``next_attempt_at``, never dropped); otherwise mark it
    ``sending`` (``attempts`` + 1) and commit, so a crash mid-send is visible.
 2. **Send**, outside any transaction, through the configured transport.

@@ -239,3 +239,25 @@ def test_outbox_and_suppressions_layout(page, live_server, world, width):
             "getComputedStyle(b).borderBottomWidth) + 8])")
         assert all(height <= one_line for height, one_line in heights), heights
         assert_accessible(page)
+
+
+def test_office_sends_all_failed_messages_again(page, live_server, world):
+    sign_in(page, live_server.url, world["office"])
+    page.goto(live_server.url + "/network-office/mail/")
+    page.get_by_role("link", name="Send all failed messages again").click()
+    expect(page.get_by_role("heading", name="Send all failed messages again?")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Send them again").click()
+    expect(page.get_by_text("1 failed message is queued to be sent again.")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_an_unsubscribe_post_without_the_button_explains_itself(page, live_server, world):
+    jo, sig = world["jo"], world["sig"]
+    token = unsubscribe_token(person=jo, email=jo.email, groups=sig)
+    page.goto(f"{live_server.url}/mail/unsubscribe/{token}/")
+    page.evaluate("() => document.querySelector('input[name=List-Unsubscribe]').remove()")
+    page.get_by_role("button", name="Stop these notices").click()
+    expect(page.get_by_text("To stop these emails, use the button on this page.")).to_be_visible()
+    assert_accessible(page)
+    assert not NoticePreference.objects.exists()

@@ -23,7 +23,6 @@ from members.signals import membership_activated, membership_ended
 from tests.factories import (
     MembershipFactory,
     PersonFactory,
-    RecruitingGroupFactory,
     SIGFactory,
     StaffGroupFactory,
     TaskAndFinishFactory,
@@ -35,41 +34,6 @@ pytestmark = pytest.mark.django_db
 S = Membership.Status
 NOW = datetime.fromisoformat("2027-03-01T09:00:00+00:00")
 SITE = "https://sighub.example.nhs.uk"
-
-
-@pytest.fixture
-def run(django_capture_on_commit_callbacks):
-    """Call a service as a request would: its emails are sent when it commits."""
-    def call(function, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return function(**kwargs)
-    return call
-
-
-@pytest.fixture
-def sig(db):
-    return SIGFactory(name="Paediatric Imaging", slug="paediatric-imaging")
-
-
-@pytest.fixture
-def chair(sig):
-    return MembershipFactory(group=sig, role=Membership.Role.CHAIR,
-                             person=PersonFactory(full_name="Dr Cora Chair",
-                                                  email="cora.chair@nhs.net")).person
-
-
-@pytest.fixture
-def lead(sig, group):
-    person = PersonFactory(full_name="Lee Lead", email="lee.lead@nhs.net")
-    MembershipFactory(group=sig, person=person)
-    volunteering.membership_appoint_lead(group=group, person=person)
-    return person
-
-
-@pytest.fixture
-def group(sig):
-    return RecruitingGroupFactory(parent=sig, name="NAI imaging documentation", slug="nai-doc",
-                                  places=2)
 
 
 def volunteer(n: int):

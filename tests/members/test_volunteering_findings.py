@@ -35,41 +35,6 @@ S = Membership.Status
 SITE = "https://sighub.example.nhs.uk"
 
 
-@pytest.fixture
-def run(django_capture_on_commit_callbacks):
-    """Call a service as a request would: its emails are sent when it commits."""
-    def call(function, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return function(**kwargs)
-    return call
-
-
-@pytest.fixture
-def sig(db):
-    return SIGFactory(name="Paediatric Imaging", slug="paediatric-imaging")
-
-
-@pytest.fixture
-def chair(sig):
-    return MembershipFactory(group=sig, role=Membership.Role.CHAIR,
-                             person=PersonFactory(full_name="Dr Cora Chair",
-                                                  email="cora.chair@nhs.net")).person
-
-
-@pytest.fixture
-def group(sig):
-    return RecruitingGroupFactory(parent=sig, name="NAI imaging documentation", slug="nai-doc",
-                                  places=2)
-
-
-@pytest.fixture
-def lead(sig, group):
-    person = PersonFactory(full_name="Lee Lead", email="lee.lead@nhs.net")
-    MembershipFactory(group=sig, person=person)
-    volunteering.membership_appoint_lead(group=group, person=person)
-    return person
-
-
 def join(group, person, statement="I image children every day.", now=None):
     return volunteering.volunteer_sign_up(person=person, group=group, statement=statement,
                                           line_manager_aware=True, now=now)

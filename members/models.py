@@ -432,6 +432,26 @@ class GroupTarget(models.Model):
         return f"At least {self.minimum} from the {name} staff group"
 
 
+class ContentVersion(models.Model):
+    """One row of two tokens that change after every committed change: ``token`` to
+    what pages and feeds show, ``sessions`` to the ``django_session`` table.
+
+    Written only by :mod:`members.pagecache` (a new random value after each
+    transaction that wrote a watched table), read once per request. Random
+    values rather than counters: a database restored from a backup brings
+    back the tokens its data had, so no entry made from other data can match.
+    """
+
+    token = models.BigIntegerField(default=0)
+    sessions = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "content version"
+
+    def __str__(self) -> str:
+        return f"content version {self.token}, sessions {self.sessions}"
+
+
 # The outbox, suppressions, delivery events, notice preferences and digests
 # (issue 6) live in members.mail.models; importing them here registers them
 # with the members app.

@@ -18,8 +18,9 @@ same groups. A cached body can never be stale: what it was made from is its key.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -151,41 +152,72 @@ def feed_etag(*, name: str, private: bool, groups: Iterable[tuple], state: FeedS
     return quote_etag(hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40])
 
 
+@dataclass(frozen=True)
+class FeedHead:
+    """What is known of a feed before its body: its name (NAME, X-WR-CALNAME), the
+    quoted ETag and ``Last-Modified``."""
+
+    name: str
+    etag: str
+    last_modified: datetime | None
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    """What a feed is made from: its meetings (a lazy queryset, the feed's window),
+    ``(pk, kind, name)`` of every group it may draw meetings from, and its name."""
+
+    meetings: QuerySet
+    groups: list[tuple]
+    name: str
+
+
 def feed_response(
     request: HttpRequest,
     *,
-    meetings: QuerySet,
-    groups: Iterable[tuple],
-    name: str,
+    source: Callable[[], FeedSource],
+    memo: tuple[str, str],
     private: bool,
 ) -> HttpResponse:
-    """A feed of ``meetings`` (its window, ``group`` joined) through the ETag and the cache.
+    """A feed through the ETag and two caches: its head, then its body.
 
     Args:
-        meetings: the feed's meetings (``events.selectors.meetings_for_person_feed``
-            or ``meetings_for_group_feed``); queried only when the body is neither
-            answered 304 nor found in the cache.
-        groups: ``(pk, kind, name)`` of every group the feed may draw meetings from.
-        name: the calendar's name (NAME, X-WR-CALNAME).
+        source: returns the feed's :class:`FeedSource` (meetings from
+            ``events.selectors.meetings_for_person_feed`` or ``meetings_for_group_feed``);
+            may raise ``Http404``. Called only when the head or the body is not cached.
+        memo: what identifies the feed (``("person", token)``, ``("group", slug)``):
+            the head is kept in the ``pages`` cache under it, the content
+            version and the minute (``members.pagecache.remember``), so a
+            repeated request costs one query until something changes.
         private: a person's feed (joining details, ``private`` caching) or a public one.
 
-    One aggregate query, then either 304 Not Modified (If-None-Match matches),
-    the body from the cache, or the meetings fetched and rendered
+    Then either 304 Not Modified (If-None-Match matches), the body from the
+    ``feeds`` cache under its ETag, or the meetings fetched and rendered
     (``events.ical.feed_calendar``) and cached for :data:`FEED_CACHE_SECONDS`.
     """
+    from members.pagecache import remember
+
     from .ical import feed_calendar
 
-    state = feed_state(meetings)
-    etag = feed_etag(name=name, private=private, groups=groups, state=state)
+    source = functools.cache(source)
+
+    def head() -> FeedHead:
+        made_of = source()
+        state = feed_state(made_of.meetings)
+        return FeedHead(name=made_of.name, last_modified=state.last_modified, etag=feed_etag(
+            name=made_of.name, private=private, groups=made_of.groups, state=state))
+
+    known = remember("feed-head", (*memo, private), head)
 
     def body() -> bytes:
-        key = f"sighub:feed:{etag.strip(chr(34))}"
+        key = f"sighub:feed:{known.etag.strip(chr(34))}"
         cache = caches["feeds"]
         cached = cache.get(key)
         if cached is None:
-            cached = feed_calendar(list(meetings), name=name, include_private_details=private)
+            cached = feed_calendar(list(source().meetings), name=known.name,
+                                   include_private_details=private)
             cache.set(key, cached, FEED_CACHE_SECONDS)
         return cached
 
-    return calendar_response(request, body, last_modified=state.last_modified,
-                             private=private, etag=etag)
+    return calendar_response(request, body, last_modified=known.last_modified,
+                             private=private, etag=known.etag)

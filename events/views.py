@@ -19,11 +19,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from members import selectors as member_selectors
 from members import views_mail as member_mail_views
+from members.pagecache import cached_page
 from members.permissions import can_manage_group
 from members.views_volunteering import task_and_finish_detail
 
 from . import selectors, services, views_actions, views_agenda, views_minutes
-from .feeds import feed_links, feed_response
+from .feeds import FeedSource, feed_links, feed_response
 from .forms import MeetingForm, ResponseForm
 from .ical import group_label
 from .models import Invitation
@@ -34,6 +35,7 @@ from .permissions import (
 )
 
 
+@cached_page
 def group_detail(request, slug):
     """A group's page: summary, work programme, chairs, members by trust, upcoming
     meetings, task-and-finish groups, its public feed, and the visitor's own state.
@@ -126,6 +128,7 @@ def meeting_schedule(request, slug):
 
 
 @login_required
+@cached_page
 def meeting_detail(request, pk):
     """A meeting: time in Europe/London, joining details, the visitor's answer form,
     and (for chairs) everyone's answers. Members of the group and chairs only (403)."""
@@ -310,21 +313,26 @@ def personal_feed(request, token):
     matches is answered 304 without rendering; bodies are cached by ETag
     (``events.feeds.feed_response``).
     """
-    person = selectors.person_for_feed_token(token=token)
-    return feed_response(
-        request, meetings=selectors.meetings_for_person_feed(person=person, now=timezone.now()),
-        groups=selectors.groups_for_person_feed(person=person),
-        name=f"{settings.NETWORK_MAILBOX_NAME} SIG meetings", private=True)
+    def source() -> FeedSource:
+        person = selectors.person_for_feed_token(token=token)
+        return FeedSource(
+            meetings=selectors.meetings_for_person_feed(person=person, now=timezone.now()),
+            groups=selectors.groups_for_person_feed(person=person),
+            name=f"{settings.NETWORK_MAILBOX_NAME} SIG meetings")
+
+    return feed_response(request, source=source, memo=("person", token), private=True)
 
 
 @require_safe
 def group_feed(request, slug):
     """A group's public feed: titles and times only (no links, venues or descriptions)."""
-    group = selectors.group_for_page(slug=slug)
-    return feed_response(
-        request, meetings=selectors.meetings_for_group_feed(group=group, now=timezone.now()),
-        groups=[(group.pk, group.kind, group.name)], name=f"{group_label(group)} meetings",
-        private=False)
+    def source() -> FeedSource:
+        group = selectors.group_for_page(slug=slug)
+        return FeedSource(
+            meetings=selectors.meetings_for_group_feed(group=group, now=timezone.now()),
+            groups=[(group.pk, group.kind, group.name)], name=f"{group_label(group)} meetings")
+
+    return feed_response(request, source=source, memo=("group", slug), private=False)
 
 
 # --- A series of meetings ------------------------------------------------------

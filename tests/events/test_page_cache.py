@@ -1,0 +1,321 @@
+"""Cached pages and feed heads are never stale (``members.pagecache``, issue 7).
+
+The content version changes when a transaction that wrote a watched table
+commits, so most tests here commit for real (``transaction=True``), as
+production does, instead of running inside the test's own transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.cache import caches
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+
+from events import services
+from events.timeutil import london_to_utc
+from members import pagecache
+from members.models import Group, Membership, Trust
+from members.pagecache import CONTENT, SESSIONS, changes_of, content_version, versions
+from members.services import person_reset_calendar_token
+from tests.events.conftest import read_calendar
+
+committing = pytest.mark.django_db(transaction=True)
+TEAMS = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_pages%40thread.v2/0"
+CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def page_and_feed_caches(settings):
+    """Turn the pages and feeds caches on (tests have none), empty, for each test here."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                  "LOCATION": "test-pages"},
+        "feeds": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                  "LOCATION": "test-pages-feeds"},
+    }
+    for alias in ("pages", "feeds"):
+        caches[alias].clear()
+    yield
+    for alias in ("pages", "feeds"):
+        caches[alias].clear()
+
+
+def schedule(sig, chair, title="Spring meeting", day=date(2027, 3, 9)):
+    return services.meeting_schedule(
+        group=sig, scheduled_by=chair, title=title, start=london_to_utc(day, time(10)),
+        end=london_to_utc(day, time(11)), teams_url=TEAMS)
+
+
+@pytest.fixture
+def member(sig):
+    return Membership.objects.get(group=sig, person__email="jo.smith@nhs.net").person
+
+
+def signed_in(person, **kwargs) -> Client:
+    client = Client(**kwargs)
+    client.force_login(person)
+    return client
+
+
+def sig_url(sig) -> str:
+    return reverse("events:group_detail", kwargs={"slug": sig.slug})
+
+
+def without_csrf(content: bytes) -> bytes:
+    return CSRF.sub(b"", content)
+
+
+# --- Which statements count as a change ---------------------------------------------
+
+
+@pytest.mark.parametrize(("sql", "changes"), [
+    ('SELECT "events_meeting"."id" FROM "events_meeting"', set()),
+    ("(SELECT 1) UNION (SELECT 2)", set()),
+    ('SAVEPOINT "s123_x1"', set()),
+    ('RELEASE SAVEPOINT "s123_x1"', set()),
+    ("PRAGMA foreign_keys = ON", set()),
+    ('UPDATE "events_meeting" SET "title" = %s WHERE "id" = %s', {CONTENT}),
+    ('INSERT INTO "members_membership" ("person_id") VALUES (%s) RETURNING "id"', {CONTENT}),
+    ('DELETE FROM "events_action" WHERE "id" IN (%s)', {CONTENT}),
+    ("  insert or replace into events_meeting values (1)", {CONTENT}),
+    ('UPDATE "django_session" SET "session_data" = %s', {SESSIONS}),
+    ('DELETE FROM "django_session" WHERE "session_key" = %s', {SESSIONS}),
+    ('INSERT INTO "members_outboxmessage" ("kind") VALUES (%s)', set()),
+    ('UPDATE "members_contentversion" SET "token" = %s', set()),
+    ('TRUNCATE "events_meeting"', {CONTENT, SESSIONS}),
+    ('WITH x AS (SELECT 1) UPDATE "events_meeting" SET "title" = %s', {CONTENT, SESSIONS}),
+    ('ALTER TABLE "events_meeting" ADD COLUMN "x" integer', {CONTENT, SESSIONS}),
+])
+def test_which_statements_change_what_pages_or_sessions_show(sql, changes):
+    assert changes_of(sql) == changes
+
+
+@committing
+def test_a_commit_changes_the_token_a_rollback_does_not(sig):
+    before = content_version()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Group.objects.filter(pk=sig.pk).update(name="Renamed")
+        raise RuntimeError("roll back")
+    assert content_version() == before
+
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():  # a savepoint, rolled back
+            Trust.objects.update(name="Renamed")
+            raise RuntimeError("roll back the savepoint")
+        assert content_version() == before
+    assert content_version() == before  # nothing that committed was watched
+
+    with transaction.atomic():
+        Group.objects.filter(pk=sig.pk).update(name="Renamed")
+        assert content_version() == before  # not before the commit
+        Group.objects.filter(pk=sig.pk).update(summary="Twice in one transaction")
+        registered = [entry for entry in connection.run_on_commit
+                      if entry[1] is pagecache._bumper("default", CONTENT)]
+        assert len(registered) == 1
+    after = content_version()
+    assert after != before
+
+
+@committing
+def test_every_way_of_writing_changes_the_token(sig, chair):
+    seen = {content_version()}
+
+    def changed() -> bool:
+        token = content_version()
+        is_new = token not in seen
+        seen.add(token)
+        return is_new
+
+    sig.name = "Saved"
+    sig.save()
+    assert changed()
+    Group.objects.filter(pk=sig.pk).update(name="Updated")
+    assert changed()
+    Membership.objects.bulk_create([Membership(group=sig, person=chair, role="member",
+                                               status="left")])
+    assert changed()
+    Membership.objects.filter(group=sig, status="left").delete()
+    assert changed()
+    with connection.cursor() as cursor:
+        cursor.execute(f'UPDATE {connection.ops.quote_name(Group._meta.db_table)} '  # noqa: S608
+                       "SET name = %s WHERE id = %s", ["Raw SQL", sig.pk])
+    assert changed()
+
+
+@committing
+def test_sessions_have_their_own_token_and_reading_pages_changes_nothing(sig, chair, member):
+    meeting = schedule(sig, chair)
+    before = versions()
+    store = SessionStore()
+    store["anything"] = 1
+    store.create()
+    after_session = versions()
+    assert after_session[CONTENT] == before[CONTENT]  # a sign-in leaves cached pages be
+    assert after_session[SESSIONS] != before[SESSIONS]
+    urls = [sig_url(sig), meeting.get_absolute_url(),
+            reverse("events:personal_feed", kwargs={"token": member.calendar_token}),
+            reverse("events:group_feed", kwargs={"slug": sig.slug})]
+    for person in (member, chair):
+        browser = signed_in(person)
+        after_login = versions()  # signing in writes last_login: a change
+        for url in urls:
+            assert browser.get(url).status_code == 200
+            assert browser.get(url).status_code == 200
+        assert versions() == after_login, "a GET wrote to a watched table"
+
+
+@committing
+def test_signing_out_ends_the_session_everywhere_at_once(sig, chair, member):
+    meeting = schedule(sig, chair)
+    laptop = signed_in(member)
+    assert laptop.get(meeting.get_absolute_url()).status_code == 200  # session now cached
+    stolen_cookie = laptop.cookies["sessionid"].value
+    assert laptop.post(reverse("account_logout")).status_code == 302
+    stolen = Client()  # the same session cookie, kept somewhere else
+    stolen.cookies["sessionid"] = stolen_cookie
+    response = stolen.get(meeting.get_absolute_url())
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@committing
+def test_an_expired_session_is_never_used(settings, sig, chair, member, clock):
+    meeting = schedule(sig, chair)
+    settings.SESSION_COOKIE_AGE = 3600
+    browser = signed_in(member)
+    expiry = SessionStore(browser.cookies["sessionid"].value).get_expiry_date()
+    clock.now = expiry - timedelta(microseconds=1)
+    assert browser.get(meeting.get_absolute_url()).status_code == 200  # cached, this minute
+    clock.now = expiry
+    response = browser.get(meeting.get_absolute_url())
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+# --- Pages -------------------------------------------------------------------------
+
+
+@committing
+def test_sig_page_comes_from_the_cache_until_something_changes(sig, chair, member,
+                                                               django_assert_num_queries):
+    browser = signed_in(member)
+    url = sig_url(sig)
+    first = browser.get(url)
+    assert b"Spring meeting" not in first.content
+    # Served from the cache: one query, the tokens (session and person are cached too).
+    with django_assert_num_queries(1):
+        second = browser.get(url)
+    assert second.status_code == 200
+    assert without_csrf(second.content) == without_csrf(first.content)
+
+    schedule(sig, chair)  # commits
+    third = browser.get(url)
+    assert b"Spring meeting" in third.content
+
+
+@committing
+def test_each_person_gets_their_own_page(sig, chair, member):
+    url = sig_url(sig)
+    assert b"Amira Khan" in signed_in(member).get(url).content  # members see names
+    anonymous = Client().get(url)
+    assert anonymous.status_code == 200
+    assert b"Amira Khan" not in anonymous.content
+    assert b"Sign in" in anonymous.content
+    chair_page = signed_in(chair).get(url).content
+    assert reverse("events:chair_dashboard", kwargs={"slug": sig.slug}).encode() in chair_page
+    assert reverse("events:chair_dashboard", kwargs={"slug": sig.slug}).encode() \
+        not in signed_in(member).get(url).content
+
+
+@committing
+def test_a_cached_page_carries_each_browsers_own_csrf_token(sig, chair, member,
+                                                            django_assert_num_queries):
+    meeting = schedule(sig, chair)
+    laptop = signed_in(member, enforce_csrf_checks=True)
+    phone = signed_in(member, enforce_csrf_checks=True)
+    laptop_token = CSRF.search(laptop.get(meeting.get_absolute_url()).content).group(1)
+    # The page from the cache: the tokens, and this browser's session read once.
+    with django_assert_num_queries(2):
+        page = phone.get(meeting.get_absolute_url())
+    phone_token = CSRF.search(page.content).group(1)
+    assert phone_token != laptop_token
+    assert b"\x00" not in page.content
+    answered = phone.post(reverse("events:meeting_respond", kwargs={"pk": meeting.pk}),
+                          {"response": "online", "csrfmiddlewaretoken": phone_token.decode()})
+    assert answered.status_code == 302
+
+
+@committing
+def test_a_message_is_shown_once_and_the_answer_at_once(sig, chair, member):
+    meeting = schedule(sig, chair)
+    browser = signed_in(member)
+    url = meeting.get_absolute_url()
+    assert b"Your answer has been saved" not in browser.get(url).content
+    browser.post(reverse("events:meeting_respond", kwargs={"pk": meeting.pk}),
+                 {"response": "apologies"})
+    shown = browser.get(url).content
+    assert b"Thank you. Your answer has been saved." in shown
+    assert b"Apologies" in shown
+    again = browser.get(url).content
+    assert b"Your answer has been saved" not in again
+    assert b"Apologies" in again
+
+
+@committing
+def test_time_alone_moves_a_meeting_to_past_meetings(sig, chair, member, clock):
+    schedule(sig, chair, title="Winter meeting", day=date(2027, 2, 9))
+    clock.now = london_to_utc(date(2027, 2, 9), time(10, 58))
+    browser = signed_in(member)  # now: a session started weeks before would have expired
+    url = sig_url(sig)
+
+    def section_of_title() -> str:
+        content = browser.get(url).content
+        upcoming, _, past = content.partition(b'id="past-meetings"')
+        return "upcoming" if b"Winter meeting" in upcoming else (
+            "past" if b"Winter meeting" in past else "absent")
+
+    assert section_of_title() == "upcoming"
+    clock.now = london_to_utc(date(2027, 2, 9), time(10, 59))
+    assert section_of_title() == "upcoming"
+    clock.now = london_to_utc(date(2027, 2, 9), time(11, 0))  # the end: not ended yet
+    assert section_of_title() == "upcoming"
+    clock.advance(microseconds=1)  # the same minute, now ended
+    assert section_of_title() == "past"
+
+
+# --- Feeds -------------------------------------------------------------------------
+
+
+@committing
+def test_a_repeated_feed_request_is_one_query_and_an_edit_shows_next(
+        sig, chair, member, django_assert_num_queries):
+    meeting = schedule(sig, chair)
+    client = Client()
+    url = reverse("events:personal_feed", kwargs={"token": member.calendar_token})
+    first = client.get(url)
+    with django_assert_num_queries(1):  # the content version
+        second = client.get(url)
+    assert second.content == first.content and second["ETag"] == first["ETag"]
+    with django_assert_num_queries(1):
+        assert client.get(url, headers={"if-none-match": first["ETag"]}).status_code == 304
+
+    services.meeting_update(meeting=meeting, updated_by=chair, title="Spring meeting (moved)")
+    edited = client.get(url, headers={"if-none-match": first["ETag"]})
+    assert edited.status_code == 200
+    assert edited["ETag"] != first["ETag"]
+    cal, _ = read_calendar(edited.content)
+    assert [str(e["SUMMARY"]) for e in cal.walk("VEVENT")] == ["Spring meeting (moved)"]
+
+
+@committing
+def test_a_reset_feed_token_is_404_at_once(sig, member):
+    client = Client()
+    url = reverse("events:personal_feed", kwargs={"token": member.calendar_token})
+    assert client.get(url).status_code == 200
+    person_reset_calendar_token(person=member)
+    assert client.get(url).status_code == 404

@@ -20,6 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 DATA = ROOT / "bench" / "results"
 POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+# The shared cache of the load test (pages, feeds, sessions), as a deployment with
+# several web processes has it (README, "Scale-out"). Empty: each process its own.
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/15")
 
 
 def bench_env(database_url: str, **extra: str) -> dict[str, str]:
@@ -76,6 +79,18 @@ def postgres_available() -> bool:
     except psycopg.Error:
         return False
     return True
+
+
+def redis_available() -> bool:
+    """Whether the Redis server of :data:`REDIS` answers a PING."""
+    if not REDIS:
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS, socket_connect_timeout=3).ping())
+    except redis.RedisError:
+        return False
 
 
 def fresh_database(url: str) -> None:

@@ -4,7 +4,8 @@
 ``DJANGO_SETTINGS_MODULE=bench.settings``), signs a member in (a session
 cookie made in the database), and drives it from a second process with
 ``wrk`` (``bench/wrk.lua``): ``connections`` clients for ``seconds`` over the
-SIG page, a meeting page and the personal feed, then the same load on
+SIG page, a meeting page and the personal feed (sending the session and CSRF
+cookies, as the member's browser does), then the same load on
 ``/bench/bare/`` (the floor: the same settings and middleware, no query, no
 template). Returns requests/s and p50/p95/p99 latency (ms) for both.
 """
@@ -21,7 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.common import PY, ROOT, bench_env, read_part, run
+from bench.common import PY, REDIS, ROOT, bench_env, read_part, redis_available, run
 
 
 def _free_port() -> int:
@@ -37,15 +38,16 @@ def _subjects(env: dict[str, str]) -> dict:
 
 def compute(argv: list[str]) -> dict:
     """In the database's process: a session for the SIG's member, and the paths to load."""
+    from importlib import import_module
+
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.urls import reverse
 
     from bench.pages import find_subjects
 
     s = find_subjects()
-    session = SessionStore()
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = str(s.member.pk)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = s.member.get_session_auth_hash()
@@ -92,7 +94,8 @@ def run_load(database_url: str, *, connections: int, seconds: int, workers: int 
     """
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (bench/run installs it with apt-get).")
-    env = bench_env(database_url)
+    cache = REDIS if redis_available() else ""
+    env = bench_env(database_url, CACHE_URL=cache)
     subjects = _subjects(env)
     port = _free_port()
     log = open(Path(ROOT / "bench" / "results" / "gunicorn.log"), "w")  # noqa: SIM115
@@ -103,21 +106,26 @@ def run_load(database_url: str, *, connections: int, seconds: int, workers: int 
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_up(port)
+        cookie = subjects["cookie"]
         for path in subjects["paths"]:
             request = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
-                                             headers={"Cookie": subjects["cookie"]})
+                                             headers={"Cookie": cookie})
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
                 assert response.status == 200, (path, response.status)
-        pages = _wrk(port, subjects["paths"], subjects["cookie"], connections=connections,
-                     seconds=seconds)
-        bare = _wrk(port, ["/bench/bare/"], subjects["cookie"], connections=connections,
-                    seconds=seconds)
+                # Send back the CSRF cookie the first page sets, as a browser does.
+                for header in response.headers.get_all("Set-Cookie") or []:
+                    name, _, rest = header.partition("=")
+                    if name == "csrftoken" and "csrftoken=" not in cookie:
+                        cookie += f"; csrftoken={rest.split(';', 1)[0]}"
+        pages = _wrk(port, subjects["paths"], cookie, connections=connections, seconds=seconds)
+        bare = _wrk(port, ["/bench/bare/"], cookie, connections=connections, seconds=seconds)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
         log.close()
     return {"paths": subjects["paths"], "connections": connections, "seconds": seconds,
-            "workers": workers, "pages": pages, "bare": bare}
+            "workers": workers, "cache": cache or "each process's memory", "pages": pages,
+            "bare": bare}
 
 
 if __name__ == "__main__":

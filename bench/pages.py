@@ -129,8 +129,10 @@ def page_list(s: Subjects) -> list[tuple[str, object, str]]:
 def count_queries(pages) -> dict[str, dict]:
     """Open each page twice (the first warms caches), count the second's queries.
 
-    The feeds cache is emptied before each feed request, so a feed counts the
-    full render's queries.
+    The feeds and pages caches are emptied before each counted request, so
+    every page counts its full render's queries (a page served from the
+    pages cache costs its session, person and content-version reads: the
+    load test, part 4, measures that).
     """
     from django.core.cache import caches
     from django.db import connection
@@ -144,6 +146,7 @@ def count_queries(pages) -> dict[str, dict]:
             client.force_login(who)
         client.get(url)
         caches["feeds"].clear()
+        caches["pages"].clear()
         connection.queries_log.clear()  # a full log (9,000) would slice to nothing
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url)

@@ -11,7 +11,7 @@ import email
 import json
 import os
 import subprocess
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email import policy
 
 import pytest
@@ -20,6 +20,7 @@ from django.core.mail.backends import locmem
 from django.utils import timezone
 from icalendar import Calendar
 
+from events.timeutil import london_to_utc
 from members.models import Membership
 from tests.factories import MembershipFactory, PersonFactory, SIGFactory
 from tests.interop import ICALJS_SCRIPT, ROOT, _libical, libical_errors, vobject_validate
@@ -70,6 +71,22 @@ def sig(db):
 @pytest.fixture
 def chair(sig):
     return sig.memberships.get(role=Membership.Role.CHAIR).person
+
+
+@pytest.fixture
+def member(sig):
+    """Jo Smith, a member (not a chair) of ``sig``."""
+    return Membership.objects.get(group=sig, person__email="jo.smith@nhs.net").person
+
+
+def schedule_meeting(sig, chair, title="Spring meeting", day=date(2027, 3, 9)):
+    """A Teams meeting of ``sig`` from 10:00 to 11:00 UK time on ``day``, scheduled by ``chair``."""
+    from events import services
+
+    return services.meeting_schedule(
+        group=sig, scheduled_by=chair, title=title, start=london_to_utc(day, time(10)),
+        end=london_to_utc(day, time(11)),
+        teams_url="https://teams.microsoft.com/l/meetup-join/19%3ameeting_cache%40thread.v2/0")
 
 
 def parsed(message) -> email.message.EmailMessage:

@@ -45,11 +45,6 @@ def at(year, month, day, hour=10):
 
 
 @pytest.fixture
-def member(sig):
-    return Membership.objects.get(group=sig, person__email="jo.smith@nhs.net").person
-
-
-@pytest.fixture
 def amira(sig):
     return Membership.objects.get(group=sig, person__email="amira.khan3@nhs.net").person
 

@@ -52,11 +52,6 @@ def meeting(sig, chair):
 
 
 @pytest.fixture
-def member(sig):
-    return Membership.objects.get(group=sig, person__email="jo.smith@nhs.net").person
-
-
-@pytest.fixture
 def outsider():
     return MembershipFactory(group=SIGFactory(), role=Membership.Role.CHAIR).person
 

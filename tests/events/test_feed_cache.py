@@ -7,21 +7,20 @@ it) must never be served after such a change.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date
 
 import pytest
 from django.urls import reverse
 
 from events import ical, services
-from events.timeutil import london_to_utc
 from members.models import Membership
 from members.services import membership_leave
 from tests.events.conftest import read_calendar
+from tests.events.conftest import schedule_meeting as schedule
 from tests.factories import MembershipFactory, SIGFactory
 
 pytestmark = pytest.mark.django_db
 
-TEAMS = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_cache%40thread.v2/0"
 
 
 @pytest.fixture(autouse=True)
@@ -51,17 +50,6 @@ def render_count(monkeypatch):
 
     monkeypatch.setattr(ical, "feed_calendar", counting)
     return calls
-
-
-def schedule(sig, chair, title="Spring meeting", day=date(2027, 3, 9)):
-    return services.meeting_schedule(
-        group=sig, scheduled_by=chair, title=title, start=london_to_utc(day, time(10)),
-        end=london_to_utc(day, time(11)), teams_url=TEAMS)
-
-
-@pytest.fixture
-def member(sig):
-    return Membership.objects.get(group=sig, person__email="jo.smith@nhs.net").person
 
 
 def personal_url(person) -> str:

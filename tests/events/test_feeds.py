@@ -34,11 +34,6 @@ def meeting(sig, chair):
     )
 
 
-@pytest.fixture
-def member(sig):
-    return Membership.objects.get(group=sig, person__email="jo.smith@nhs.net").person
-
-
 def personal_url(person) -> str:
     return reverse("events:personal_feed", kwargs={"token": person.calendar_token})
 

@@ -24,9 +24,9 @@ from members.models import Group, Membership, Trust
 from members.pagecache import CONTENT, SESSIONS, changes_of, content_version, versions
 from members.services import person_reset_calendar_token
 from tests.events.conftest import read_calendar
+from tests.events.conftest import schedule_meeting as schedule
 
 committing = pytest.mark.django_db(transaction=True)
-TEAMS = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_pages%40thread.v2/0"
 CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -45,17 +45,6 @@ def page_and_feed_caches(settings):
     yield
     for alias in ("pages", "feeds"):
         caches[alias].clear()
-
-
-def schedule(sig, chair, title="Spring meeting", day=date(2027, 3, 9)):
-    return services.meeting_schedule(
-        group=sig, scheduled_by=chair, title=title, start=london_to_utc(day, time(10)),
-        end=london_to_utc(day, time(11)), teams_url=TEAMS)
-
-
-@pytest.fixture
-def member(sig):
-    return Membership.objects.get(group=sig, person__email="jo.smith@nhs.net").person
 
 
 def signed_in(person, **kwargs) -> Client:

@@ -146,8 +146,12 @@ _CONTENT_ONLY, _SESSIONS_ONLY = frozenset({CONTENT}), frozenset({SESSIONS})
 
 def _watch(execute, sql, params, many, context):
     result = execute(sql, params, many, context)
-    for kind in changes_of(sql):
-        changed(context["connection"], kind)
+    connection = context["connection"]
+    # Not the connections Django makes for itself outside DATABASES (PostgreSQL's
+    # "__no_db__", which creates and drops test databases): they hold no content.
+    if connection.alias in connections.settings:
+        for kind in changes_of(sql):
+            changed(connection, kind)
     return result
 
 

@@ -86,6 +86,18 @@ def test_which_statements_change_what_pages_or_sessions_show(sql, changes):
     assert changes_of(sql) == changes
 
 
+def test_connections_outside_databases_are_not_watched():
+    # PostgreSQL's "__no_db__" connection runs CREATE DATABASE for the test database.
+    class NoDatabase:
+        alias = "__no_db__"
+        in_atomic_block = False
+
+    ran = []
+    result = pagecache._watch(lambda *args: ran.append(args) or "done", 'CREATE DATABASE "x"',
+                              None, False, {"connection": NoDatabase()})
+    assert result == "done" and len(ran) == 1
+
+
 @committing
 def test_a_commit_changes_the_token_a_rollback_does_not(sig):
     before = content_version()

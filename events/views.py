@@ -195,9 +195,14 @@ def _meeting_page(request, meeting, *, form: ResponseForm | None):
     now = timezone.now()
     is_over = meeting.end <= now
     panels = {}
-    for area in (views_agenda, views_minutes, views_actions):
+    for area in (views_agenda, views_minutes):
         panels.update(area.meeting_panel_context(
             request, meeting, is_chair=is_chair, is_over=is_over))
+    # The actions panel asks whether the minutes are locked: they are read already.
+    minutes = panels["minutes_panel"]["minutes"]
+    panels.update(views_actions.meeting_panel_context(
+        request, meeting, is_chair=is_chair, is_over=is_over,
+        minutes_locked=minutes is not None and minutes.is_locked))
     return render(request, "events/meeting_detail.html", {
         **panels,
         "meeting": meeting,

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from members.permissions import can_manage_group
+from members.permissions import can_manage_group, is_active_member
 
 from . import actions, selectors
 from .forms_actions import ActionForm, ActionLogFilterForm, ActionUpdateForm
@@ -25,21 +25,26 @@ from .models import Action, AgendaItem
 from .permissions import get_meeting_for_manager
 
 
-def meeting_panel_context(request, meeting, *, is_chair: bool, is_over: bool) -> dict:
+def meeting_panel_context(request, meeting, *, is_chair: bool, is_over: bool,
+                          minutes_locked: bool | None = None) -> dict:
     """Extra context for the meeting page's actions panel.
 
     The panel is templates/events/actions/_meeting_panel.html:
     ``actions_agreed`` (actions agreed at this meeting, with owner, trust and
     item; one query), ``actions_today`` (the UK date overdue is judged by),
     ``can_record_action`` (a chair, meeting not cancelled, minutes not approved) and
-    ``action_log_url`` (shown to members and chairs).
+    ``action_log_url`` (shown to members and chairs). ``minutes_locked``:
+    whether the meeting's minutes are approved or published, when the caller
+    knows already (None: one query to find out).
     """
-    show_log = is_chair or actions.can_view_action_log(request.user, meeting.group)
+    # actions.can_view_action_log, without asking again whether the viewer chairs.
+    show_log = is_chair or is_active_member(request.user, meeting.group)
     return {
         "actions_agreed": list(actions.actions_agreed_at(meeting=meeting)),
         "actions_today": actions.london_today(),
-        "can_record_action": (is_chair and not meeting.is_cancelled
-                              and not selectors.minutes_locked(meeting=meeting)),
+        "can_record_action": is_chair and not meeting.is_cancelled and not (
+            selectors.minutes_locked(meeting=meeting) if minutes_locked is None
+            else minutes_locked),
         "action_log_url": (reverse("events:action_log", kwargs={"slug": meeting.group.slug})
                            if show_log else ""),
     }

@@ -199,10 +199,13 @@ def person_for_feed_token(*, token: str) -> Person:
 
 
 def _feed_window(queryset: QuerySet[Meeting], *, now: datetime) -> QuerySet[Meeting]:
-    # Recent and future meetings; cancelled ones only for CANCELLED_KEPT_FOR (F6).
+    # Recent and future meetings; cancelled ones only for CANCELLED_KEPT_FOR (F6),
+    # counted to the whole minute (cancelled_at has seconds), so the window moves
+    # only on whole minutes, as the feed's cached head does (members.pagecache).
+    kept_since = now.replace(second=0, microsecond=0) - CANCELLED_KEPT_FOR
     return (
         queryset.filter(start__gte=now - FEED_HISTORY)
-        .exclude(status=Meeting.Status.CANCELLED, cancelled_at__lt=now - CANCELLED_KEPT_FOR)
+        .exclude(status=Meeting.Status.CANCELLED, cancelled_at__lt=kept_since)
         .select_related("group")
         .order_by("start", "pk")
     )

@@ -95,11 +95,19 @@ def offer_deadline(now: datetime) -> datetime:
     10:00 ends at 10:00 N days later even across a clock change (N x 24
     hours in UTC would end at 09:00 or 11:00). A wall time the clocks skip
     (01:30 on the last Sunday of March) is read before the change, as
-    :mod:`zoneinfo` does. Returns an aware datetime in UTC.
+    :mod:`zoneinfo` does. Returns an aware datetime in UTC, on a whole minute
+    (an offer made at 10:00:20 ends at 10:01): the deadline shown is the real
+    one, and a cached page (``members.pagecache``) turns at that minute.
     """
     local = timezone.localtime(now)
     deadline = local + timedelta(days=settings.VOLUNTEER_OFFER_DAYS)  # wall-clock arithmetic
-    return deadline.astimezone(UTC)
+    return ceil_minute(deadline.astimezone(UTC))
+
+
+def ceil_minute(moment: datetime) -> datetime:
+    """``moment`` if it is on a whole minute, else the next whole minute."""
+    whole = moment.replace(second=0, microsecond=0)
+    return whole if whole == moment else whole + timedelta(minutes=1)
 
 
 def offer_has_ended(membership: Membership, *, now: datetime | None = None) -> bool:

@@ -457,6 +457,9 @@ def test_an_offer_past_its_deadline_says_it_has_ended_and_cannot_be_confirmed(cl
     ("2027-03-25T10:00:00+00:00", "2027-03-30T09:00:00+00:00"),
     # 10:00 BST on 29 October 2027; clocks go back on 31 October: 10:00 GMT.
     ("2027-10-29T09:00:00+00:00", "2027-11-03T10:00:00+00:00"),
+    # Seconds round up to the next whole minute (the time shown is the real one).
+    ("2027-06-01T09:00:20.5+00:00", "2027-06-06T09:01:00+00:00"),
+    ("2027-06-01T09:59:59+00:00", "2027-06-06T10:00:00+00:00"),
 ])
 def test_offer_deadlines_keep_the_wall_clock_time_across_a_clock_change(run, group, offered,
                                                                         deadline):
@@ -469,7 +472,8 @@ def test_offer_deadlines_keep_the_wall_clock_time_across_a_clock_change(run, gro
         now=offered_at)
     offer = Membership.objects.get(group=group, person__email="vol2@nhs.net")
     assert offer.offer_expires_at == datetime.fromisoformat(deadline)
-    assert timezone.localtime(offer.offer_expires_at).strftime("%H:%M") == "10:00"
+    assert timezone.localtime(offer.offer_expires_at).strftime("%H:%M") == timezone.localtime(
+        datetime.fromisoformat(deadline)).strftime("%H:%M")
 
 
 # --- 12. Wording ---------------------------------------------------------------------------

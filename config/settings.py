@@ -444,6 +444,10 @@ CACHES = {
     "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
               "LOCATION": "pages", "OPTIONS": {"MAX_ENTRIES": 2000}},
 }
+# PAGE_CACHE=0 turns the pages cache off (on by default, except with DEBUG=1, where an
+# edited template would otherwise show its old output for up to a minute).
+if not env_bool("PAGE_CACHE", not DEBUG):
+    CACHES["pages"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 if CACHE_URL.startswith(("redis://", "rediss://")):
     # django-redis keeps one client per server; Django's own backend builds one per
     # call, which costs more than the round trip (0.22 ms against 0.13 ms here).

@@ -193,7 +193,10 @@ def feed_response(
 
     Then either 304 Not Modified (If-None-Match matches), the body from the
     ``feeds`` cache under its ETag, or the meetings fetched and rendered
-    (``events.ical.feed_calendar``) and cached for :data:`FEED_CACHE_SECONDS`.
+    (``events.ical.feed_calendar``). A rendered body is cached for
+    :data:`FEED_CACHE_SECONDS` only under the ETag of the meetings it was made
+    from (:func:`state_of`): one that does not match the head (a change
+    committed in between) is served under its own ETag and not kept.
     """
     from members.pagecache import remember
 
@@ -201,23 +204,38 @@ def feed_response(
 
     source = functools.cache(source)
 
-    def head() -> FeedHead:
-        made_of = source()
-        state = feed_state(made_of.meetings)
+    def head_of(made_of: FeedSource, state: FeedState) -> FeedHead:
         return FeedHead(name=made_of.name, last_modified=state.last_modified, etag=feed_etag(
             name=made_of.name, private=private, groups=made_of.groups, state=state))
 
-    known = remember("feed-head", (*memo, private), head)
-
-    def body() -> bytes:
-        key = f"sighub:feed:{known.etag.strip(chr(34))}"
-        cache = caches["feeds"]
-        cached = cache.get(key)
-        if cached is None:
-            cached = feed_calendar(list(source().meetings), name=known.name,
-                                   include_private_details=private)
-            cache.set(key, cached, FEED_CACHE_SECONDS)
-        return cached
-
+    known = remember("feed-head", (*memo, private),
+                     lambda: head_of(source(), feed_state(source().meetings)))
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match and _matches(if_none_match, known.etag):
+        return calendar_response(request, None, last_modified=known.last_modified,
+                                 private=private, etag=known.etag)  # 304
+    body = caches["feeds"].get(_body_key(known.etag))
+    if body is None:
+        # Render, and keep the body only under the ETag of the meetings it was made
+        # from: if they changed since the head was made (a change committing in
+        # between), answer with what they are now, under their own ETag.
+        made_of = source()
+        meetings = list(made_of.meetings)
+        made = head_of(made_of, state_of(meetings))
+        body = feed_calendar(meetings, name=made.name, include_private_details=private)
+        if made.etag == known.etag:
+            caches["feeds"].set(_body_key(made.etag), body, FEED_CACHE_SECONDS)
+        known = made
     return calendar_response(request, body, last_modified=known.last_modified,
                              private=private, etag=known.etag)
+
+
+def _body_key(etag: str) -> str:
+    return f"sighub:feed:{etag.strip(chr(34))}"
+
+
+def state_of(meetings: list) -> FeedState:
+    """:func:`feed_state` of meetings already fetched, in Python: the same figures."""
+    return FeedState(count=len(meetings), id_sum=sum(m.pk for m in meetings),
+                     sequence_sum=sum(m.sequence for m in meetings),
+                     last_modified=max((m.updated_at for m in meetings), default=None))

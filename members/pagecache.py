@@ -55,6 +55,7 @@ unless a test turns it on (``tests/events/test_page_cache.py``).
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import secrets
 import threading
@@ -69,6 +70,8 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 # How long an entry may sit unused (seconds). Freshness never depends on it:
 # a change gives every key a new token, so an old entry is just never asked for.
@@ -168,22 +171,24 @@ def watch_connection(sender, connection, **kwargs) -> None:
 @functools.cache
 def _bumper(alias: str, kind: str) -> Callable[[], None]:
     # One function object per database and kind, so a transaction registers it once.
-    return lambda: bump(alias, kind)
+    return lambda: bump_or_forget(alias, kind)
 
 
 def changed(connection, kind: str = CONTENT) -> None:
     """Note that ``connection`` wrote something of ``kind`` (:data:`CONTENT` or :data:`SESSIONS`).
 
-    Inside a transaction the token changes once, when it commits (nothing
-    when it rolls back: a savepoint rolled back takes its registration with
-    it); outside one, at once.
+    Inside a transaction the token changes once, when it commits, before any
+    other ``on_commit`` callback (so one that fails, or a thousand queued
+    emails, cannot hold it back); nothing when it rolls back (a savepoint
+    rolled back takes its registration with it). Outside one, at once.
     """
     if not connection.in_atomic_block:
-        bump(connection.alias, kind)
+        bump_or_forget(connection.alias, kind)
         return
     callback = _bumper(connection.alias, kind)
+    # Django's on_commit list holds (savepoint ids, callback, robust) in order.
     if not any(entry[1] is callback for entry in connection.run_on_commit):
-        connection.on_commit(callback)
+        connection.run_on_commit.insert(0, (set(connection.savepoint_ids), callback, True))
 
 
 def bump(alias: str = DEFAULT_DB_ALIAS, kind: str = CONTENT) -> None:
@@ -207,6 +212,23 @@ def bump(alias: str = DEFAULT_DB_ALIAS, kind: str = CONTENT) -> None:
         if ContentVersion._meta.db_table in connection.introspection.table_names():
             raise
     _request.versions = None
+
+
+def bump_or_forget(alias: str = DEFAULT_DB_ALIAS, kind: str = CONTENT) -> None:
+    """:func:`bump`, and if it fails (the database is locked or gone), empty this
+    process's cache and log the error instead of raising: the change it follows
+    has committed, so the caller must not be told it failed. Other processes
+    serve what they hold until the next change or the next minute.
+    """
+    try:
+        bump(alias, kind)
+    except Exception:
+        logger.exception("Could not change the %s token after a committed change; "
+                         "this process's page cache is emptied", kind)
+        cache = page_cache()
+        if cache is not None:
+            cache.clear()
+        _request.versions = None
 
 
 def versions() -> dict[str, int]:
@@ -318,22 +340,24 @@ def _replay(request: HttpRequest, stored: dict[str, Any]) -> HttpResponse:
 def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Decorate a GET view so its 200 HTML pages come from the ``pages`` cache when fresh.
 
-    The key is the view, host, scheme, full path, the person asking (their id,
-    or anonymous), the content version and the minute (module docstring).
-    The view must show nothing else that varies: no request headers, no
-    session data other than the signed-in person, no random values. POST,
-    requests with messages waiting, and any other response (403, 404,
+    The key is the view, host, scheme, path, the person asking (their id, or
+    anonymous), the content version and the minute (module docstring). The
+    view must show nothing else that varies: no request headers, no session
+    data other than the signed-in person, no random values. POST, requests
+    with a query string (so that made-up ones cannot push real pages out of
+    the cache) or with messages waiting, and any other response (403, 404,
     redirects, files) go straight to the view.
     """
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         cache = page_cache()
-        if cache is None or request.method not in ("GET", "HEAD") or _has_messages(request):
+        if (cache is None or request.method not in ("GET", "HEAD") or request.GET
+                or _has_messages(request)):
             return view(request, *args, **kwargs)
         user = request.user
         key = entry_key("page", (view.__module__, view.__qualname__, request.get_host(),
-                                 request.is_secure(), request.get_full_path(),
+                                 request.is_secure(), request.path,
                                  user.pk if user.is_authenticated else None))
         stored = cache.get(key)
         if stored is not None:

@@ -8,23 +8,25 @@ production does, instead of running inside the test's own transaction.
 from __future__ import annotations
 
 import re
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import caches
-from django.db import connection, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 
 from events import services
+from events.ical import CANCELLED_KEPT_FOR
 from events.timeutil import london_to_utc
-from members import pagecache
+from members import pagecache, volunteering
 from members.models import Group, Membership, Trust
 from members.pagecache import CONTENT, SESSIONS, changes_of, content_version, versions
 from members.services import person_reset_calendar_token
 from tests.events.conftest import read_calendar
 from tests.events.conftest import schedule_meeting as schedule
+from tests.factories import MembershipFactory, PersonFactory, RecruitingGroupFactory
 
 committing = pytest.mark.django_db(transaction=True)
 CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -86,7 +88,7 @@ def test_which_statements_change_what_pages_or_sessions_show(sql, changes):
     assert changes_of(sql) == changes
 
 
-def test_connections_outside_databases_are_not_watched():
+def test_connections_outside_databases_are_not_watched(caplog):
     # PostgreSQL's "__no_db__" connection runs CREATE DATABASE for the test database.
     class NoDatabase:
         alias = "__no_db__"
@@ -96,6 +98,7 @@ def test_connections_outside_databases_are_not_watched():
     result = pagecache._watch(lambda *args: ran.append(args) or "done", 'CREATE DATABASE "x"',
                               None, False, {"connection": NoDatabase()})
     assert result == "done" and len(ran) == 1
+    assert "Could not change" not in caplog.text
 
 
 @committing
@@ -320,3 +323,139 @@ def test_a_reset_feed_token_is_404_at_once(sig, member):
     assert client.get(url).status_code == 200
     person_reset_calendar_token(person=member)
     assert client.get(url).status_code == 404
+
+
+# --- Found by a hostile review --------------------------------------------------------
+
+
+@committing
+def test_an_offer_ends_on_the_cached_page_at_its_deadline(sig, clock):
+    # Offered at 09:00:20: the deadline is rounded up to a whole minute, so the
+    # cached task-and-finish page turns at that very instant.
+    clock.now = datetime(2027, 1, 11, 9, 0, 20, tzinfo=UTC)
+    group = RecruitingGroupFactory(parent=sig, name="NAI documentation", slug="nai-doc",
+                                   places=2)
+    person = PersonFactory(full_name="Olive Offered", email="olive@nhs.net")
+    offered_at = clock.now
+    deadline = volunteering.offer_deadline(offered_at)
+    assert (deadline.second, deadline.microsecond) == (0, 0)
+    MembershipFactory(group=group, person=person, status=Membership.Status.OFFERED,
+                      statement="I can help.", line_manager_aware=True,
+                      applied_at=offered_at - timedelta(days=1), decided_at=offered_at,
+                      offered_at=offered_at, offer_expires_at=deadline)
+    browser = signed_in(person)
+    url = sig_url(group)
+    clock.now = deadline - timedelta(seconds=10)
+    assert b"A place is yours if you confirm by" in browser.get(url).content
+    clock.now = deadline
+    assert volunteering.offer_has_ended(Membership.objects.get(person=person))
+    assert b"Your offer of a place ended" in browser.get(url).content
+
+
+@committing
+def test_the_token_changes_first_even_when_another_on_commit_callback_fails(sig, member):
+    browser = signed_in(member)
+    url = sig_url(sig)
+    assert b"A brand new summary" not in browser.get(url).content
+    before = content_version()
+
+    def enqueue_fails():
+        raise RuntimeError("task backend unavailable")
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        transaction.on_commit(enqueue_fails)  # registered before the write
+        Group.objects.filter(pk=sig.pk).update(summary="A brand new summary")
+    assert content_version() != before
+    assert b"A brand new summary" in browser.get(url).content
+
+
+@committing
+def test_a_failed_token_change_is_logged_and_empties_this_process_cache(sig, member,
+                                                                       monkeypatch, caplog):
+    browser = signed_in(member)
+    url = sig_url(sig)
+    browser.get(url)
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(pagecache, "bump", locked)
+    with transaction.atomic():
+        Group.objects.filter(pk=sig.pk).update(summary="Saved despite the token")
+    # The change committed and the caller was not told otherwise.
+    assert Group.objects.get(pk=sig.pk).summary == "Saved despite the token"
+    assert "Could not change the content token" in caplog.text
+    assert b"Saved despite the token" in browser.get(url).content
+
+
+@committing
+def test_a_write_on_a_connection_outside_databases_is_not_an_error(caplog):
+    # As Django's own _nodb_cursor() makes on PostgreSQL to create the test database.
+    default = connections["default"]
+    other = type(default)({**default.settings_dict}, alias="__no_db__")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute('UPDATE "members_group" SET "name" = "name" WHERE 1 = 0')
+    finally:
+        other.close()
+    assert "Could not change" not in caplog.text
+
+
+@committing
+def test_a_feed_body_is_kept_only_under_the_etag_of_what_it_shows(sig, chair, member,
+                                                                  monkeypatch):
+    from events import feeds
+
+    schedule(sig, chair, title="Spring meeting")
+    url = reverse("events:personal_feed", kwargs={"token": member.calendar_token})
+    client = Client()
+    real_state = feeds.feed_state
+    raced = []
+
+    def head_then_a_change_commits(meetings):
+        state = real_state(meetings)
+        if not raced:  # another process: the member leaves, after our head was read
+            raced.append(1)
+            Membership.objects.filter(group=sig, person=member).update(
+                status=Membership.Status.LEFT)
+        return state
+
+    monkeypatch.setattr(feeds, "feed_state", head_then_a_change_commits)
+    raced_response = client.get(url)
+    monkeypatch.setattr(feeds, "feed_state", real_state)
+    # What was served is what the meetings were when rendered, not kept under the
+    # head's ETag (which said "one meeting").
+    assert b"Spring meeting" not in raced_response.content
+
+    Membership.objects.filter(group=sig, person=member).update(status=Membership.Status.ACTIVE)
+    response = client.get(url)  # back to the state the head was made from
+    assert response.status_code == 200
+    assert b"Spring meeting" in response.content
+
+
+@committing
+def test_made_up_query_strings_are_not_cached(sig, member, django_assert_max_num_queries):
+    browser = signed_in(member)
+    url = sig_url(sig)
+    browser.get(url)
+    entries = len(caches["pages"]._cache)
+    for n in range(5):
+        assert browser.get(f"{url}?n={n}").status_code == 200
+    assert len(caches["pages"]._cache) == entries
+    with django_assert_max_num_queries(1):
+        browser.get(url)  # the real page is still there
+
+
+def test_cancelled_meetings_leave_feeds_on_a_whole_minute(db, sig, chair, clock):
+    from events.selectors import meetings_for_group_feed
+
+    meeting = schedule(sig, chair)
+    clock.now = clock.now.replace(second=27)
+    services.meeting_cancel(meeting=meeting, cancelled_by=chair)
+    gone_at = clock.now.replace(second=0) + CANCELLED_KEPT_FOR + timedelta(minutes=1)
+
+    def in_feed(now) -> bool:
+        return meeting in meetings_for_group_feed(group=sig, now=now)
+
+    assert in_feed(gone_at - timedelta(microseconds=1))
+    assert not in_feed(gone_at)

@@ -7,7 +7,10 @@ cookie made in the database), and drives it from a second process with
 SIG page, a meeting page and the personal feed (sending the session and CSRF
 cookies, as the member's browser does), then the same load on
 ``/bench/bare/`` (the floor: the same settings and middleware, no query, no
-template). Returns requests/s and p50/p95/p99 latency (ms) for both.
+template). ``CACHE_URL`` is the local Redis when it answers (``BENCH_REDIS``),
+as a deployment with several web processes sets it (it holds only allauth's
+rate limits: pages, feeds and sessions are cached in each process). Returns
+requests/s and p50/p95/p99 latency (ms) for both.
 """
 
 from __future__ import annotations
@@ -124,7 +127,7 @@ def run_load(database_url: str, *, connections: int, seconds: int, workers: int 
         server.wait(timeout=30)
         log.close()
     return {"paths": subjects["paths"], "connections": connections, "seconds": seconds,
-            "workers": workers, "cache": cache or "each process's memory", "pages": pages,
+            "workers": workers, "rate_limit_cache": cache or "each process's memory", "pages": pages,
             "bare": bare}
 
 

@@ -127,8 +127,8 @@ def run_load(database_url: str, *, connections: int, seconds: int, workers: int 
         server.wait(timeout=30)
         log.close()
     return {"paths": subjects["paths"], "connections": connections, "seconds": seconds,
-            "workers": workers, "rate_limit_cache": cache or "each process's memory", "pages": pages,
-            "bare": bare}
+            "workers": workers, "rate_limit_cache": cache or "each process's memory",
+            "pages": pages, "bare": bare}
 
 
 if __name__ == "__main__":

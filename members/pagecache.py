@@ -8,7 +8,8 @@ SQL, migrations), marks its transaction; when the transaction commits (at
 once outside one), a token in :class:`members.models.ContentVersion` gets a
 new random value: :data:`CONTENT` for what pages and feeds show,
 :data:`SESSIONS` for the ``django_session`` table (so signing in does not
-empty the page cache). Both are read together, once per request: one query
+empty the page cache; nor does the ``last_login`` a sign-in writes, which
+no cached page shows). Both are read together, once per request: one query
 by primary key. They change before the writing request's response is sent,
 and they live in the database, so a change shows on the very next request
 on every web process and machine.
@@ -16,8 +17,8 @@ on every web process and machine.
 The key of every entry holds:
 
 - the token it depends on;
-- what it is of: for a page, the view, host, scheme, full path and who is
-  asking (the person's id, or nobody);
+- what it is of: for a page, the view, host, scheme, path and who is asking
+  (the person's id, or nobody); a request with a query string is not cached;
 - the minute (UTC), and whether it is its first instant, so what time alone
   changes (a meeting becoming past, an action falling overdue, a feed's
   window moving on) shows at once when it happens on a whole minute, as
@@ -89,6 +90,11 @@ _READ_ONLY_VERBS = frozenset({
 _WRITE = re.compile(
     r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+[`"]?([^`"\s(]+)', re.I)
 
+# Django's update_last_login at every sign-in: no page shows last_login (only the
+# admin), so it changes nothing cached, and signing in leaves the page cache be.
+_LAST_LOGIN_ONLY = re.compile(
+    r'\s*UPDATE\s+[`"]?(\w+)[`"]?\s+SET\s+[`"]?last_login[`"]?\s*=\s*%s\s+WHERE\s', re.I)
+
 _CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 _CSRF_PLACEHOLDER = b"\x00sighub-csrf-token\x00"
 _MISSING = object()
@@ -127,9 +133,10 @@ def changes_of(sql: str) -> frozenset[str]:
     """What the SQL statement ``sql`` may change: :data:`CONTENT` (what pages
     and feeds show), :data:`SESSIONS` (the ``django_session`` table), both, or neither.
 
-    Neither for reads (SELECT, savepoints, PRAGMA...) and for INSERT, UPDATE
-    and DELETE on :func:`unwatched_tables`; both for any statement of another
-    kind (TRUNCATE, ALTER, WITH ...).
+    Neither for reads (SELECT, savepoints, PRAGMA...), for INSERT, UPDATE
+    and DELETE on :func:`unwatched_tables`, and for the update of a person's
+    ``last_login`` alone (at each sign-in; shown only in the admin); both for
+    any statement of another kind (TRUNCATE, ALTER, WITH ...).
     """
     verb = sql.lstrip(" \t\r\n(")[:9].split(None, 1)
     if not verb or verb[0].upper() in _READ_ONLY_VERBS:
@@ -140,7 +147,19 @@ def changes_of(sql: str) -> frozenset[str]:
     table = match.group(1).lower()
     if table == "django_session":
         return _SESSIONS_ONLY
-    return _NOTHING if table in unwatched_tables() else _CONTENT_ONLY
+    if table in unwatched_tables():
+        return _NOTHING
+    last_login = _LAST_LOGIN_ONLY.match(sql)
+    if last_login and last_login.group(1).lower() == _person_table():
+        return _NOTHING
+    return _CONTENT_ONLY
+
+
+@functools.cache
+def _person_table() -> str:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model()._meta.db_table.lower()
 
 
 _NOTHING, _BOTH = frozenset(), frozenset({CONTENT, SESSIONS})

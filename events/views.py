@@ -35,6 +35,7 @@ from .permissions import (
 )
 
 
+@require_safe
 @cached_page
 def group_detail(request, slug):
     """A group's page: summary, work programme, chairs, members by trust, upcoming
@@ -127,6 +128,7 @@ def meeting_schedule(request, slug):
     return _chair_page(request, group, form)
 
 
+@require_safe
 @login_required
 @cached_page
 def meeting_detail(request, pk):

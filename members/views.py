@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import selectors, services
 from .forms import DecisionForm, ProfileForm, RegisterInterestForm
@@ -20,6 +20,7 @@ def _validation_message(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+@require_safe
 def home(request):
     """The network, its trusts by ICB, and its SIGs as cards.
 
@@ -154,6 +155,7 @@ def _feed_urls(person) -> tuple[str, str]:
     return url, webcal
 
 
+@require_safe
 @login_required
 def my_memberships(request):
     """The signed-in person's groups (role and status), their details and calendar feed."""

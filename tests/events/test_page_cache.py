@@ -80,6 +80,10 @@ def without_csrf(content: bytes) -> bytes:
     ('DELETE FROM "django_session" WHERE "session_key" = %s', {SESSIONS}),
     ('INSERT INTO "members_outboxmessage" ("kind") VALUES (%s)', set()),
     ('UPDATE "members_contentversion" SET "token" = %s', set()),
+    ('UPDATE "members_person" SET "last_login" = %s WHERE "members_person"."id" = %s', set()),
+    ('UPDATE "members_person" SET "last_login" = %s, "full_name" = %s WHERE "id" = %s',
+     {CONTENT}),
+    ('UPDATE "members_trust" SET "last_login" = %s WHERE "id" = %s', {CONTENT}),
     ('TRUNCATE "events_meeting"', {CONTENT, SESSIONS}),
     ('WITH x AS (SELECT 1) UPDATE "events_meeting" SET "title" = %s', {CONTENT, SESSIONS}),
     ('ALTER TABLE "events_meeting" ADD COLUMN "x" integer', {CONTENT, SESSIONS}),
@@ -168,7 +172,8 @@ def test_sessions_have_their_own_token_and_reading_pages_changes_nothing(sig, ch
             reverse("events:group_feed", kwargs={"slug": sig.slug})]
     for person in (member, chair):
         browser = signed_in(person)
-        after_login = versions()  # signing in writes last_login: a change
+        after_login = versions()
+        assert after_login[CONTENT] == before[CONTENT]  # signing in left the pages be
         for url in urls:
             assert browser.get(url).status_code == 200
             assert browser.get(url).status_code == 200
@@ -459,3 +464,13 @@ def test_cancelled_meetings_leave_feeds_on_a_whole_minute(db, sig, chair, clock)
 
     assert in_feed(gone_at - timedelta(microseconds=1))
     assert not in_feed(gone_at)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["options", "put", "delete"])
+def test_pages_answer_only_get_and_head(client, sig, method):
+    for url in (reverse("members:home"), sig_url(sig)):
+        response = getattr(client, method)(url)
+        assert response.status_code == 405, (url, method)
+        assert response["Allow"] == "GET, HEAD"
+    assert client.head(sig_url(sig)).status_code == 200

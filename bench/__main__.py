@@ -162,11 +162,17 @@ def _fmt(value) -> str:
     return f"{value:,}"
 
 
+def _ratio(ratio: float | None) -> str:
+    if ratio is None:
+        return "-"
+    return f"{ratio:.4f}x" if ratio < 0.01 else f"{ratio:.2f}x"
+
+
 def print_table(rows: list[dict]) -> None:
     """The table: figure, ours, floor, ratio, target, verdict, note."""
     headers = ("figure", "SIG Hub", "floor", "ratio", "unit", "target", "result", "note")
     lines = [(r["name"], _fmt(r["ours"]), _fmt(r["floor"]),
-              "-" if r["ratio"] is None else f"{r['ratio']:.2f}x", r["unit"], r["target"],
+              _ratio(r["ratio"]), r["unit"], r["target"],
               {True: "PASS", False: "FAIL", None: "-"}[r["pass"]], r["note"]) for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *lines, strict=True)]
     for line in (headers, tuple("-" * w for w in widths), *lines):
@@ -217,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += feed_rows
     if "schedule" in parts:
         for name in ("sqlite", "small") if has_pg else ("small",):
-            print(f"Part 3: scheduling for {members} members ({name})...", flush=True)
+            kind = "sqlite" if name == "sqlite" else main_kind
+            print(f"Part 3: scheduling for {members} members ({kind})...", flush=True)
             schedule_rows, raw[f"schedule_{name}"] = part_schedule(
                 urls[name], members=members, repeat=1 if args.quick else 3)
             rows += schedule_rows

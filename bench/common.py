@@ -47,6 +47,8 @@ def bench_env(database_url: str, **extra: str) -> dict[str, str]:
         "DB_CONN_MAX_AGE": "60",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
+        "PAGE_CACHE": "1",  # as in production, whatever the shell says
+        "CACHE_URL": "",
     }
     env.pop("SIGHUB_TESTING", None)
     env.update(extra)

@@ -69,11 +69,11 @@ def calendar_response(
 
     The ETag is a hash of the bytes served (or ``etag``, below), so it
     changes exactly when anything rendered does; a matching
-    ``If-None-Match`` gets 304 Not Modified. ``Last-Modified`` (the latest change of a meeting in the feed)
-    is sent for clients that show it, but a 304 is only ever given on the
-    ETag: a feed can change without any meeting changing (a person joins a
-    group; a cancelled meeting drops out), so a date alone could wrongly
-    say "not modified".
+    ``If-None-Match`` gets 304 Not Modified. ``Last-Modified`` (the latest
+    change of a meeting in the feed) is sent for clients that show it, but a
+    304 is only ever given on the ETag: a feed can change without any
+    meeting changing (a person joins a group; a cancelled meeting drops
+    out), so a date alone could wrongly say "not modified".
 
     ``private`` feeds (a person's secret URL) are marked ``private`` and
     ``noindex``; both kinds must be revalidated before reuse.

@@ -115,11 +115,15 @@ def can_own_action(person: Person, group: Group) -> bool:
 # --- Who may see and change actions ----------------------------------------------
 
 
-def can_view_action_log(user, group: Group) -> bool:
-    """Active members of ``group`` and its chairs (and its SIG's). Signed-out people never."""
+def can_view_action_log(user, group: Group, *, manages: bool | None = None) -> bool:
+    """Active members of ``group`` and its chairs (and its SIG's). Signed-out people never.
+
+    ``manages``: whether ``user`` manages ``group`` (``can_manage_group``), when the
+    caller knows already; None asks (one query). At most two queries.
+    """
     if not user.is_authenticated or not user.is_active:
         return False
-    if can_manage_group(user, group):
+    if manages if manages is not None else can_manage_group(user, group):
         return True
     return Membership.objects.filter(
         person=user, group=group, status=Membership.Status.ACTIVE).exists()

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from members.permissions import can_manage_group, is_active_member
+from members.permissions import can_manage_group
 
 from . import actions, selectors
 from .forms_actions import ActionForm, ActionLogFilterForm, ActionUpdateForm
@@ -37,8 +37,7 @@ def meeting_panel_context(request, meeting, *, is_chair: bool, is_over: bool,
     whether the meeting's minutes are approved or published, when the caller
     knows already (None: one query to find out).
     """
-    # actions.can_view_action_log, without asking again whether the viewer chairs.
-    show_log = is_chair or is_active_member(request.user, meeting.group)
+    show_log = actions.can_view_action_log(request.user, meeting.group, manages=is_chair)
     return {
         "actions_agreed": list(actions.actions_agreed_at(meeting=meeting)),
         "actions_today": actions.london_today(),

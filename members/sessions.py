@@ -31,7 +31,7 @@ class SessionStore(db.SessionStore):
         if row is None or row[1] <= timezone.now():
             self._session_key = None
             return {}
-        return dict(row[0])  # a copy: the caller may change it
+        return row[0]  # the cache hands out a fresh copy (it pickles)
 
     def _row(self) -> tuple[dict, object] | None:
         session = self._get_session_from_db()  # None when missing or expired
